@@ -1,0 +1,1 @@
+"""oncorelay's versioned event contracts: pydantic v2 models, topic names and reason codes."""

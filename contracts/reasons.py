@@ -1,0 +1,68 @@
+"""Machine-readable reason codes for rejected lab results, each with advice a lab engineer can act on."""
+
+from enum import StrEnum
+
+
+class RejectionCode(StrEnum):
+    """Why ingest refused a sequencing result. Values are stable: labs may switch on them."""
+
+    MALFORMED_JSON = "malformed_json"
+    UNSUPPORTED_SCHEMA_VERSION = "unsupported_schema_version"
+    SCHEMA_VIOLATION = "schema_violation"
+    PATIENT_IDENTIFIER = "patient_identifier"
+    UNKNOWN_LAB = "unknown_lab"
+    MESSAGE_TOO_LARGE = "message_too_large"
+    VCF_ENCODING = "vcf_encoding"
+    CHECKSUM_MISMATCH = "checksum_mismatch"
+    REFERENCE_UNREACHABLE = "reference_unreachable"
+    VCF_TOO_LARGE = "vcf_too_large"
+    VCF_NOT_BGZIP = "vcf_not_bgzip"
+    VCF_TRUNCATED = "vcf_truncated"
+    VCF_HEADER_INVALID = "vcf_header_invalid"
+    VCF_RECORD_INVALID = "vcf_record_invalid"
+    NO_VARIANTS_SECTION = "no_variants_section"
+    GENOME_BUILD_MISMATCH = "genome_build_mismatch"
+    CONTIG_MISMATCH = "contig_mismatch"
+    INVALID_ALLELE = "invalid_allele"
+    INFO_TOO_LARGE = "info_too_large"
+    NO_TUMOUR_SAMPLE = "no_tumour_sample"
+    STALE_VERSION = "stale_version"
+
+
+ADVICE: dict[RejectionCode, str] = {
+    RejectionCode.MALFORMED_JSON: "The message is not valid UTF-8 JSON. Publish the JSON document produced by the "
+    "oncorelay client or validated against contracts/schemas/SequencingResult.json.",
+    RejectionCode.UNSUPPORTED_SCHEMA_VERSION: "This schema_version is not supported. Use one listed in "
+    "contracts/schemas/ (currently 1.0).",
+    RejectionCode.SCHEMA_VIOLATION: "One or more fields do not match contracts/schemas/SequencingResult.json; "
+    "the details name each field.",
+    RejectionCode.PATIENT_IDENTIFIER: "A direct patient identifier (name, birth date or national ID) was found. "
+    "Send only the pseudonymous patient id agreed with the MTB.",
+    RejectionCode.UNKNOWN_LAB: "The lab_id is not registered with this oncorelay installation. Ask the operator "
+    "to add it to ONCORELAY_KNOWN_LABS.",
+    RejectionCode.MESSAGE_TOO_LARGE: "The message is larger than the broker accepts. Send the VCF by reference "
+    "(vcf.uri + vcf.sha256) instead of inline.",
+    RejectionCode.VCF_ENCODING: "The inline VCF is not valid base64-encoded gzip data.",
+    RejectionCode.CHECKSUM_MISMATCH: "The sha256 of the VCF bytes does not match vcf.sha256. Recompute it over the "
+    "exact file you send (after compression).",
+    RejectionCode.REFERENCE_UNREACHABLE: "The VCF at vcf.uri could not be read. Check that the path or URL exists "
+    "and is readable by oncorelay.",
+    RejectionCode.VCF_TOO_LARGE: "The VCF is larger than the configured limit.",
+    RejectionCode.VCF_NOT_BGZIP: "The VCF is compressed with plain gzip. Compress it with bgzip (htslib) instead.",
+    RejectionCode.VCF_TRUNCATED: "The VCF ends in the middle of a record or lacks the BGZF end-of-file marker: "
+    "the file was cut off during writing or transfer. Re-export it.",
+    RejectionCode.VCF_HEADER_INVALID: "The VCF header is invalid (first line must be ##fileformat=VCFv4.x and "
+    "a tab-separated #CHROM line must precede the records).",
+    RejectionCode.VCF_RECORD_INVALID: "A VCF record could not be parsed; the details give the record number.",
+    RejectionCode.NO_VARIANTS_SECTION: "The VCF has a header but no variant records. Send the variant calls, "
+    "or report a negative result through your LIMS.",
+    RejectionCode.GENOME_BUILD_MISMATCH: "The VCF header declares a different genome build from assay.genome_build.",
+    RejectionCode.CONTIG_MISMATCH: "Contig names or lengths in the VCF do not belong to assay.genome_build.",
+    RejectionCode.INVALID_ALLELE: "A REF or ALT allele contains characters other than A, C, G, T, N "
+    "(or a symbolic/breakend allele).",
+    RejectionCode.INFO_TOO_LARGE: "A record's INFO field exceeds the configured size limit.",
+    RejectionCode.NO_TUMOUR_SAMPLE: "The tumour sample could not be identified. Name it in ##tumor_sample or "
+    "use the sample name TUMOR.",
+    RejectionCode.STALE_VERSION: "A newer version of this result has already been accepted; an older "
+    "result_version cannot replace it.",
+}

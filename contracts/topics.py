@@ -1,0 +1,30 @@
+"""Kafka topic names. Public topics are part of the lab-facing contract; internal ones are ours."""
+
+# Public: labs publish here, one message per sequencing result, key = result_id.
+LAB_RESULTS = "oncorelay.lab.results.v1"
+# Public: one receipt per published result (accepted or rejected), key = result_id.
+LAB_RECEIPTS = "oncorelay.lab.receipts.v1"
+# Public: rejected input, original bytes kept, with the reason codes in the envelope.
+LAB_RESULTS_DLQ = "oncorelay.lab.results.dlq.v1"
+# Public: a case needs Molecular Tumour Board review, key = case_id.
+MTB_ALERTS = "oncorelay.mtb.alerts.v1"
+
+# Internal: ingest -> annotate.
+VARIANTS_INGESTED = "oncorelay.internal.variants-ingested.v1"
+# Internal: annotate -> (case timeline, ops).
+CASES_ANNOTATED = "oncorelay.internal.cases-annotated.v1"
+# Internal: notify -> (case timeline, ops).
+ALERTS_DELIVERED = "oncorelay.internal.alerts-delivered.v1"
+# Internal: alerts whose delivery failed after the last attempt.
+ALERTS_DLQ = "oncorelay.internal.alerts.dlq.v1"
+
+ALL_TOPICS = (
+    LAB_RESULTS,
+    LAB_RECEIPTS,
+    LAB_RESULTS_DLQ,
+    MTB_ALERTS,
+    VARIANTS_INGESTED,
+    CASES_ANNOTATED,
+    ALERTS_DELIVERED,
+    ALERTS_DLQ,
+)

@@ -1,0 +1,43 @@
+// Command ferretdb runs FerretDB v1.24.2 embedded, on SQLite, as oncorelay's MongoDB-protocol
+// server. Embedding avoids the panic of a plain `go install` binary (FerretDB issue #2982:
+// build/version/version.txt is missing from the module zip).
+package main
+
+import (
+	"context"
+	"flag"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+func main() {
+	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
+	dataDir := flag.String("data-dir", "", "directory for the SQLite databases (created if missing)")
+	flag.Parse()
+	if *dataDir == "" {
+		log.Fatal("--data-dir is required")
+	}
+	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
+		log.Fatalf("cannot create data dir: %v", err)
+	}
+
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: *listen},
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + *dataDir + "/",
+	})
+	if err != nil {
+		log.Fatalf("ferretdb: %v", err)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log.Printf("ferretdb listening on %s, data in %s", *listen, *dataDir)
+	if err := f.Run(ctx); err != nil {
+		log.Fatalf("ferretdb: %v", err)
+	}
+}
