@@ -27,6 +27,7 @@ class RejectionCode(StrEnum):
     INFO_TOO_LARGE = "info_too_large"
     NO_TUMOUR_SAMPLE = "no_tumour_sample"
     STALE_VERSION = "stale_version"
+    PROCESSING_FAILED = "processing_failed"
 
 
 ADVICE: dict[RejectionCode, str] = {
@@ -65,4 +66,6 @@ ADVICE: dict[RejectionCode, str] = {
     "use the sample name TUMOR.",
     RejectionCode.STALE_VERSION: "A newer version of this result has already been accepted; an older "
     "result_version cannot replace it.",
+    RejectionCode.PROCESSING_FAILED: "oncorelay failed on this result with an internal error; the operators are "
+    "alerted by the rejection metric. Re-publish it once they confirm a fix.",
 }

@@ -1,0 +1,158 @@
+"""The lab side: turn a VCF and its metadata into a SequencingResult, publish it, await its receipt."""
+
+import asyncio
+import base64
+import gzip
+import hashlib
+import json
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pysam
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from contracts import topics
+from contracts.events import MAX_INLINE_VCF_BASE64_CHARS, IngestReceipt, SequencingResult
+from services.common.kafka import aiokafka_options
+from services.common.settings import Settings
+
+BGZF_MAGIC = b"\x1f\x8b\x08\x04"  # gzip with the FEXTRA flag, as every BGZF block starts
+
+
+@dataclass
+class ResultMetadata:
+    """What the lab states about a result besides the VCF itself (CLI options or a watch sidecar)."""
+
+    lab: str
+    case: str
+    patient: str
+    specimen_id: str
+    specimen_type: str
+    tumor_type: str
+    assay: str
+    genome_build: str
+    panel_size_mb: float
+    treating_site: str
+    collected: date
+    result_id: str | None = None
+    result_version: int = 1
+    tumor_only: bool = True
+    msi_status: str | None = None
+    tmb: float | None = None
+    therapies: tuple[str, ...] = ()
+
+    @classmethod
+    def from_sidecar(cls, path: Path) -> "ResultMetadata":
+        """Read a watch-folder sidecar (JSON with the same names as the publish options)."""
+        data = json.loads(path.read_text())
+        data["collected"] = date.fromisoformat(data["collected"]) if data.get("collected") else date.today()
+        data["therapies"] = tuple(data.get("therapies", ()))
+        return cls(**data)
+
+
+def as_bgzf(vcf: Path, spool: Path) -> Path:
+    """The VCF as a BGZF file: the file itself if it already is one, else a bgzipped copy in `spool`."""
+    with vcf.open("rb") as handle:
+        head = handle.read(4)
+    if head == BGZF_MAGIC:
+        return vcf
+    spool.mkdir(parents=True, exist_ok=True)
+    target = spool / f"{vcf.name.removesuffix('.gz').removesuffix('.vcf')}-{uuid.uuid4().hex[:8]}.vcf.gz"
+    if head[:2] == b"\x1f\x8b":  # plain gzip: decompress, then bgzip
+        plain = target.with_suffix("")
+        with gzip.open(vcf, "rb") as source, plain.open("wb") as out:
+            shutil.copyfileobj(source, out)
+        pysam.tabix_compress(str(plain), str(target), force=True)
+        plain.unlink()
+    else:
+        pysam.tabix_compress(str(vcf), str(target), force=True)
+    return target
+
+
+def build_result(meta: ResultMetadata, bgzf: Path, reference_url_prefix: str | None = None) -> SequencingResult:
+    """The SequencingResult for a BGZF VCF: inline when small enough, else by reference."""
+    payload = bgzf.read_bytes() if bgzf.stat().st_size * 4 // 3 + 4 <= MAX_INLINE_VCF_BASE64_CHARS else None
+    sha256 = _sha256(bgzf)
+    if payload is not None:
+        vcf = {"kind": "inline", "encoding": "gzip+base64", "data": base64.b64encode(payload).decode(), "sha256": sha256}
+    else:
+        uri = f"{reference_url_prefix.rstrip('/')}/{bgzf.name}" if reference_url_prefix else bgzf.resolve().as_uri()
+        vcf = {"kind": "reference", "uri": uri, "sha256": sha256, "size_bytes": bgzf.stat().st_size}
+    document = {
+        "schema_version": "1.0",
+        "result_id": meta.result_id or f"{meta.lab}-{meta.specimen_id}-{sha256[:12]}",
+        "result_version": meta.result_version,
+        "lab_id": meta.lab,
+        "case_id": meta.case,
+        "treating_site": meta.treating_site,
+        "patient_pseudonym": meta.patient,
+        "specimen": {"specimen_id": meta.specimen_id, "type": meta.specimen_type, "collected_on": meta.collected.isoformat()},
+        "tumor_type": meta.tumor_type,
+        "assay": {"name": meta.assay, "genome_build": meta.genome_build, "panel_size_mb": meta.panel_size_mb,
+                  "tumor_only": meta.tumor_only},
+        "msi_status": meta.msi_status,
+        "tmb_reported": meta.tmb,
+        "current_therapies": list(meta.therapies),
+        "vcf": vcf,
+        "published_at": datetime.now(UTC).isoformat(),
+    }
+    return SequencingResult.model_validate_json(json.dumps(document))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class ReceiptWatcher:
+    """Reads receipts from the end of the receipts topic; start it before publishing."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.consumer = AIOKafkaConsumer(**aiokafka_options(settings), enable_auto_commit=False)
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        partitions = None
+        for _ in range(50):  # the topic may be created by the first publish of a fresh installation
+            partitions = self.consumer.partitions_for_topic(topics.LAB_RECEIPTS)
+            if partitions:
+                break
+            await self.consumer.topics()  # refresh metadata
+            await asyncio.sleep(0.1)
+        assignment = [TopicPartition(topics.LAB_RECEIPTS, p) for p in sorted(partitions or [0])]
+        self.consumer.assign(assignment)
+        await self.consumer.seek_to_end(*assignment)
+        for tp in assignment:  # resolve the end offsets now, before anything is published
+            await self.consumer.position(tp)
+
+    async def wait_for(self, result_id: str, result_version: int, timeout_s: float) -> IngestReceipt:
+        """The receipt for one result; raises TimeoutError when none arrives in time."""
+        async with asyncio.timeout(timeout_s):
+            async for record in self.consumer:
+                receipt = IngestReceipt.model_validate_json(record.value)
+                if receipt.result_id == result_id and receipt.result_version in (result_version, None):
+                    return receipt
+        raise TimeoutError  # unreachable: the consumer iterates until cancelled
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
+
+
+async def publish(settings: Settings, results: list[SequencingResult]) -> None:
+    """Publish results to oncorelay.lab.results.v1 and wait until the broker has them."""
+    producer = AIOKafkaProducer(**aiokafka_options(settings), max_request_size=2 * 1024 * 1024,
+                                acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for result in results:
+            await producer.send_and_wait(
+                topics.LAB_RESULTS, result.model_dump_json().encode(), key=result.result_id.encode()
+            )
+    finally:
+        await producer.stop()

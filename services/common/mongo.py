@@ -1,0 +1,40 @@
+"""MongoDB access through PyMongo's async API; works on MongoDB and on FerretDB.
+
+Only features both servers support are used: no transactions, change streams, $lookup,
+TTL or partial indexes (see README, "Storage").
+"""
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.common.settings import Settings
+
+INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
+    "results": [([("case_id", 1)], {}), ([("result_id", 1), ("result_version", -1)], {})],
+    "variants": [([("result_key", 1), ("chunk", 1)], {})],
+    "alerts": [([("case_id", 1)], {}), ([("treating_site", 1), ("status", 1)], {})],
+    "interpretations": [([("case_id", 1)], {}), ([("patient_pseudonym", 1)], {})],
+    "deliveries": [([("alert_id", 1)], {})],
+    "patient_specimens": [([("patient_pseudonym", 1), ("collected_on", 1)], {})],
+}
+
+
+def connect(settings: Settings) -> AsyncMongoClient:
+    """A client for the configured URI; short timeouts so readiness reflects reality quickly."""
+    return AsyncMongoClient(
+        settings.mongo_uri.get_secret_value(),
+        serverSelectionTimeoutMS=5000,
+        connectTimeoutMS=5000,
+        tz_aware=True,
+    )
+
+
+def database(client: AsyncMongoClient, settings: Settings) -> AsyncDatabase:
+    return client[settings.mongo_database]
+
+
+async def ensure_indexes(db: AsyncDatabase) -> None:
+    """Create the secondary indexes oncorelay queries by (idempotent)."""
+    for collection, indexes in INDEXES.items():
+        for keys, options in indexes:
+            await db[collection].create_index(keys, **options)

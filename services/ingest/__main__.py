@@ -1,0 +1,6 @@
+"""Run the ingest service: python -m services.ingest"""
+
+from services.common.service import run_worker
+from services.ingest.app import app
+
+run_worker(app)

@@ -1,0 +1,42 @@
+"""The ingest service: a faust agent on oncorelay.lab.results.v1 (see services.ingest.process)."""
+
+import logging
+
+from contracts import topics
+from services.common import metrics
+from services.common.mongo import connect, database, ensure_indexes
+from services.common.runtime import Health, declare_topics, publisher, until_done
+from services.common.service import add_ops_pages, create_app
+from services.common.settings import load_settings
+from services.ingest.process import SERVICE, Ingest, Message
+
+log = logging.getLogger("oncorelay.ingest")
+
+settings = load_settings()
+app = create_app(SERVICE, settings)
+health = Health()
+mongo = connect(settings)
+db = database(mongo, settings)
+processor = Ingest(db, publisher(app, SERVICE), settings)
+results_topic = app.topic(topics.LAB_RESULTS, key_type=bytes, value_type=bytes)
+add_ops_pages(app, lambda: db, health)
+
+
+@app.task
+async def prepare() -> None:
+    """Create topics and indexes before the first message (retrying while the database starts)."""
+    await declare_topics(app)
+    await until_done(lambda: ensure_indexes(db), health, "creating indexes")
+
+
+@app.agent(results_topic)
+async def ingest_results(stream):
+    async for event in stream.events():
+        metrics.MESSAGES_CONSUMED.labels(SERVICE, topics.LAB_RESULTS).inc()
+        message = Message(
+            value=event.value or b"",
+            key=event.key.decode("utf-8", "replace") if event.key else None,
+            partition=event.message.partition,
+            offset=event.message.offset,
+        )
+        await until_done(lambda: processor.handle(message), health, f"offset {message.offset}")

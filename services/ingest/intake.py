@@ -1,0 +1,87 @@
+"""First look at a raw lab message: bytes -> a valid SequencingResult or precise rejection reasons (pure)."""
+
+import json
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from contracts.events import SequencingResult
+from contracts.reasons import ADVICE, RejectionCode
+from contracts.events import RejectionReason
+
+SUPPORTED_SCHEMA_VERSIONS = ("1.0",)
+# Field names that would carry a direct identifier; their presence is a data-protection rejection,
+# not a mere schema error, so the lab learns why.
+_IDENTIFYING_FIELDS = {
+    "name", "first_name", "last_name", "surname", "given_name", "family_name", "patient_name", "full_name",
+    "birth_date", "birthdate", "date_of_birth", "dob", "ssn", "national_id", "nhs_number", "bsn", "insz",
+    "niss", "address", "phone", "email", "mrn",
+}
+
+
+@dataclass(frozen=True)
+class Intake:
+    """The outcome of reading a raw message: a result, or the reasons it was refused."""
+
+    result: SequencingResult | None
+    reasons: list[RejectionReason]
+    result_id: str | None = None
+    lab_id: str | None = None
+    case_id: str | None = None
+
+
+def reason(code: RejectionCode, detail: str = "", field: str | None = None) -> RejectionReason:
+    """A rejection reason whose message is the specific detail followed by the advice for its code."""
+    message = f"{detail.rstrip('.')}. {ADVICE[code]}" if detail else ADVICE[code]
+    return RejectionReason(code=code, message=message, field=field)
+
+
+def _walk_keys(value, path=""):
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield f"{path}.{key}" if path else str(key), str(key)
+            yield from _walk_keys(inner, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _walk_keys(inner, path)
+
+
+def read_message(raw: bytes, max_bytes: int, known_labs: frozenset[str]) -> Intake:
+    """Parse and validate one message from oncorelay.lab.results.v1."""
+    if len(raw) > max_bytes:
+        return Intake(None, [reason(RejectionCode.MESSAGE_TOO_LARGE, f"The message has {len(raw)} bytes, over {max_bytes}")])
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return Intake(None, [reason(RejectionCode.MALFORMED_JSON, f"JSON error: {error}")])
+    if not isinstance(document, dict):
+        return Intake(None, [reason(RejectionCode.MALFORMED_JSON, "The message is JSON but not an object")])
+
+    ids = {k: document.get(k) if isinstance(document.get(k), str) else None for k in ("result_id", "lab_id", "case_id")}
+    version = document.get("schema_version")
+    if version not in SUPPORTED_SCHEMA_VERSIONS:
+        detail = f"schema_version {version!r} is not supported" if version is not None else "schema_version is missing"
+        return Intake(None, [reason(RejectionCode.UNSUPPORTED_SCHEMA_VERSION, detail, "schema_version")], **ids)
+
+    identifying = sorted({path for path, key in _walk_keys(document) if key.lower() in _IDENTIFYING_FIELDS})
+    if identifying:
+        detail = f"Field(s) {', '.join(identifying)} may hold direct patient identifiers and are not accepted"
+        return Intake(None, [reason(RejectionCode.PATIENT_IDENTIFIER, detail, identifying[0])], **ids)
+
+    try:
+        result = SequencingResult.model_validate_json(raw)
+    except ValidationError as error:
+        return Intake(None, _validation_reasons(error), **ids)
+
+    if known_labs and result.lab_id not in known_labs:
+        return Intake(None, [reason(RejectionCode.UNKNOWN_LAB, f"lab_id {result.lab_id!r} is not registered", "lab_id")], **ids)
+    return Intake(result, [], **ids)
+
+
+def _validation_reasons(error: ValidationError) -> list[RejectionReason]:
+    reasons = []
+    for item in error.errors(include_url=False):
+        field = ".".join(str(part) for part in item["loc"]) or None
+        code = RejectionCode.PATIENT_IDENTIFIER if field == "patient_pseudonym" else RejectionCode.SCHEMA_VIOLATION
+        reasons.append(reason(code, f"{field or 'message'}: {item['msg']}", field))
+    return reasons

@@ -1,0 +1,263 @@
+"""ingest's handling of one lab message, from raw bytes to stored variants, events and a receipt.
+
+Effects happen in an order that makes redelivery safe (at-least-once with idempotent effects):
+variants and the result are upserted, the case is advanced (never backwards), variants-ingested
+is published and acknowledged by the broker, the result is marked done, and only then is the
+accepted receipt sent. A redelivered message whose result is already done only re-sends the
+receipt.
+"""
+
+import asyncio
+import base64
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from contracts import topics
+from contracts.events import (
+    DeadLetter,
+    IngestReceipt,
+    InlineVcf,
+    RejectionReason,
+    SequencingResult,
+    VariantsIngested,
+)
+from contracts.reasons import RejectionCode
+from services.common import metrics
+from services.common.cases import advance_case, upsert_case
+from services.common.runtime import TRANSIENT_ERRORS, Publish
+from services.common.settings import Settings
+from services.ingest import store
+from services.ingest.intake import read_message, reason
+from services.ingest.vcf.errors import VcfRejected
+from services.ingest.vcf.loader import open_vcf
+from services.ingest.vcf_source import fetch_reference, write_inline
+
+log = logging.getLogger("oncorelay.ingest")
+
+SERVICE = "ingest"
+# Largest lab message accepted (the broker is configured a little above this).
+MAX_MESSAGE_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Message:
+    """A raw Kafka record from oncorelay.lab.results.v1."""
+
+    value: bytes
+    key: str | None
+    partition: int
+    offset: int
+
+
+class Ingest:
+    """Processes lab messages against a database and a publisher."""
+
+    def __init__(self, db: AsyncDatabase, publish: Publish, settings: Settings) -> None:
+        self.db = db
+        self.publish = publish
+        self.settings = settings
+        self.labs = settings.lab_allowlist()
+        self.work_dir = str(Path(settings.data_dir) / "ingest" / "incoming")
+
+    async def handle(self, message: Message) -> IngestReceipt:
+        """Process one message; returns the receipt that was sent."""
+        started = time.perf_counter()
+        intake = read_message(message.value, MAX_MESSAGE_BYTES, self.labs)
+        if intake.result is None:
+            receipt = await self._reject(message, intake.reasons, intake.result_id, intake.lab_id, intake.case_id)
+        else:
+            try:
+                receipt = await self._ingest(message, intake.result)
+            except VcfRejected as rejection:
+                receipt = await self._reject_result(message, intake.result, reason(rejection.code, rejection.message))
+            except TRANSIENT_ERRORS:
+                raise
+            except Exception as error:  # a bug or an input we did not foresee: keep it, tell the lab, go on
+                log.exception("unexpected failure on a lab result", extra={"result_id": intake.result.result_id})
+                detail = f"internal error {type(error).__name__}"
+                receipt = await self._reject_result(message, intake.result, reason(RejectionCode.PROCESSING_FAILED, detail))
+        metrics.PROCESSING_SECONDS.labels(SERVICE, "ingest").observe(time.perf_counter() - started)
+        return receipt
+
+    async def _ingest(self, message: Message, result: SequencingResult) -> IngestReceipt:
+        key = store.result_key(result.result_id, result.result_version)
+        latest = await store.latest_result(self.db, result.result_id)
+        if latest is not None:
+            if latest["result_version"] > result.result_version:
+                raise VcfRejected(
+                    RejectionCode.STALE_VERSION,
+                    f"result_version {latest['result_version']} of {result.result_id} is already accepted",
+                )
+            if latest["_id"] == key and latest["vcf_sha256"] != result.vcf.sha256:
+                raise VcfRejected(
+                    RejectionCode.STALE_VERSION,
+                    f"result_version {result.result_version} was already accepted with a different VCF; "
+                    "send an amended result with a higher result_version",
+                )
+            if latest["_id"] == key and latest.get("stage") == "done":
+                log.info("result already ingested; re-sending its receipt", extra={"result_key": key})
+                return await self._accept(result, latest["variant_count"])
+
+        path = await self._materialise(result)
+        try:
+            tumour_sample, header, count = await self._store_variants(path, result, key)
+            await store.save_payload(self.db, key, path)
+        finally:
+            path.unlink(missing_ok=True)
+
+        await upsert_case(self.db, result.case_id, _case_fields(result))
+        await advance_case(self.db, result.case_id, key, result.published_at, "received")
+
+        now = datetime.now(UTC)
+        await store.save_result(self.db, key, {
+            "result_id": result.result_id,
+            "result_version": result.result_version,
+            "lab_id": result.lab_id,
+            "case_id": result.case_id,
+            "patient_pseudonym": result.patient_pseudonym,
+            "specimen": result.specimen.model_dump(mode="json"),
+            "tumor_type": result.tumor_type,
+            "assay": result.assay.model_dump(mode="json"),
+            "msi_status": result.msi_status,
+            "tmb_reported": result.tmb_reported,
+            "vcf_kind": result.vcf.kind,
+            "vcf_sha256": result.vcf.sha256,
+            "vcf_header": header,
+            "tumour_sample": tumour_sample,
+            "variant_count": count,
+            "status": "accepted",
+            "stage": "stored",
+            "published_at": result.published_at,
+            "ingested_at": now,
+        })
+        await advance_case(self.db, result.case_id, key, result.published_at, "ingested", f"{count} variants")
+        await self.publish(topics.VARIANTS_INGESTED, result.case_id, VariantsIngested(
+            result_key=key,
+            result_id=result.result_id,
+            result_version=result.result_version,
+            lab_id=result.lab_id,
+            case_id=result.case_id,
+            treating_site=result.treating_site,
+            patient_pseudonym=result.patient_pseudonym,
+            specimen=result.specimen,
+            tumor_type=result.tumor_type,
+            assay=result.assay,
+            msi_status=result.msi_status,
+            tmb_reported=result.tmb_reported,
+            current_therapies=list(result.current_therapies),
+            tumour_sample=tumour_sample,
+            variant_count=count,
+            published_at=result.published_at,
+            ingested_at=now,
+        ))
+        await store.mark_result(self.db, key, {"stage": "done"})
+        return await self._accept(result, count)
+
+    async def _materialise(self, result: SequencingResult) -> Path:
+        if isinstance(result.vcf, InlineVcf):
+            return await asyncio.to_thread(write_inline, result.vcf, self.work_dir)
+        return await fetch_reference(
+            result.vcf, self.work_dir, self.settings.max_vcf_bytes, self.settings.reference_timeout_s
+        )
+
+    async def _store_variants(self, path: Path, result: SequencingResult, key: str) -> tuple[str | None, dict, int]:
+        """Stream the VCF through the loader into chunk documents; returns (tumour sample, header, count)."""
+        reader_cm = open_vcf(str(path), result.assay.genome_build, self.settings.max_info_bytes)
+        reader = await asyncio.to_thread(reader_cm.__enter__)
+        try:
+            variants = reader.variants()
+            batch_size = store.VARIANTS_PER_CHUNK * 5
+            count, chunk_no = 0, 0
+            while True:
+                batch = await asyncio.to_thread(_take_documents, variants, batch_size)
+                if not batch:
+                    break
+                chunks = [batch[i:i + store.VARIANTS_PER_CHUNK] for i in range(0, len(batch), store.VARIANTS_PER_CHUNK)]
+                await store.save_variant_chunks(self.db, key, result.case_id, chunk_no, chunks)
+                count += len(batch)
+                chunk_no += len(chunks)
+            await store.delete_variants_after(self.db, key, chunk_no)
+            return reader.tumour_sample, reader.header_summary, count
+        finally:
+            await asyncio.to_thread(reader_cm.__exit__, None, None, None)
+
+    async def _accept(self, result: SequencingResult, count: int) -> IngestReceipt:
+        receipt = IngestReceipt(
+            result_id=result.result_id,
+            result_version=result.result_version,
+            lab_id=result.lab_id,
+            case_id=result.case_id,
+            status="accepted",
+            message=f"Accepted {count} variants of result {result.result_id} (version {result.result_version}).",
+            variant_count=count,
+            received_at=datetime.now(UTC),
+        )
+        await self.publish(topics.LAB_RECEIPTS, result.result_id, receipt)
+        return receipt
+
+    async def _reject_result(self, message: Message, result: SequencingResult, why: RejectionReason) -> IngestReceipt:
+        key = store.result_key(result.result_id, result.result_version)
+        if await self.db.results.find_one({"_id": key, "status": "accepted"}, {"_id": 1}) is None:
+            await store.delete_variants_after(self.db, key, 0)  # partial chunks of this failed attempt
+        return await self._reject(
+            message, [why], result.result_id, result.lab_id, result.case_id, result.result_version
+        )
+
+    async def _reject(
+        self,
+        message: Message,
+        reasons: list[RejectionReason],
+        result_id: str | None,
+        lab_id: str | None,
+        case_id: str | None,
+        result_version: int | None = None,
+    ) -> IngestReceipt:
+        now = datetime.now(UTC)
+        for item in reasons:
+            metrics.MESSAGES_REJECTED.labels(SERVICE, item.code.value).inc()
+        await self.publish(topics.LAB_RESULTS_DLQ, message.key or result_id or "", DeadLetter(
+            source_topic=topics.LAB_RESULTS,
+            partition=message.partition,
+            offset=message.offset,
+            key=message.key,
+            original_base64=base64.b64encode(message.value).decode("ascii"),
+            reasons=reasons,
+            rejected_at=now,
+        ))
+        receipt_id = result_id or message.key or f"unidentified-{message.partition}-{message.offset}"
+        receipt = IngestReceipt(
+            result_id=receipt_id,
+            result_version=result_version,
+            lab_id=lab_id,
+            case_id=case_id,
+            status="rejected",
+            reasons=reasons,
+            message=f"Rejected result {receipt_id}: {reasons[0].message}",
+            received_at=now,
+        )
+        await self.publish(topics.LAB_RECEIPTS, receipt_id, receipt)
+        log.warning(
+            "result rejected",
+            extra={"result_id": receipt_id, "reasons": [r.code.value for r in reasons]},
+        )
+        return receipt
+
+
+def _take_documents(variants: Iterator, limit: int) -> list[dict]:
+    return [variant.model_dump(exclude_none=True) for variant in islice(variants, limit)]
+
+
+def _case_fields(result: SequencingResult) -> dict:
+    return {
+        "lab_id": result.lab_id,
+        "treating_site": result.treating_site,
+        "tumor_type": result.tumor_type,
+        "patient_pseudonym": result.patient_pseudonym,
+    }
