@@ -36,14 +36,14 @@ def reason(code: RejectionCode, detail: str = "", field: str | None = None) -> R
     return RejectionReason(code=code, message=message, field=field)
 
 
-def _walk_keys(value, path=""):
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            yield f"{path}.{key}" if path else str(key), str(key)
-            yield from _walk_keys(inner, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for inner in value:
-            yield from _walk_keys(inner, path)
+def _identifying_keys(document: dict) -> list[str]:
+    """Top-level keys (and keys of any top-level object such as "patient" or "specimen") that name
+    a direct identifier. Legitimate fields such as assay.name are not in these places."""
+    found = [key for key in document if key.lower() in _IDENTIFYING_FIELDS]
+    for outer, inner in document.items():
+        if isinstance(inner, dict) and outer != "assay":
+            found += [f"{outer}.{key}" for key in inner if str(key).lower() in _IDENTIFYING_FIELDS]
+    return sorted(found)
 
 
 def read_message(raw: bytes, max_bytes: int, known_labs: frozenset[str]) -> Intake:
@@ -63,7 +63,7 @@ def read_message(raw: bytes, max_bytes: int, known_labs: frozenset[str]) -> Inta
         detail = f"schema_version {version!r} is not supported" if version is not None else "schema_version is missing"
         return Intake(None, [reason(RejectionCode.UNSUPPORTED_SCHEMA_VERSION, detail, "schema_version")], **ids)
 
-    identifying = sorted({path for path, key in _walk_keys(document) if key.lower() in _IDENTIFYING_FIELDS})
+    identifying = _identifying_keys(document)
     if identifying:
         detail = f"Field(s) {', '.join(identifying)} may hold direct patient identifiers and are not accepted"
         return Intake(None, [reason(RejectionCode.PATIENT_IDENTIFIER, detail, identifying[0])], **ids)
