@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pysam
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from contracts import topics
 from contracts.events import MAX_INLINE_VCF_BASE64_CHARS, IngestReceipt, SequencingResult
@@ -114,22 +114,19 @@ class ReceiptWatcher:
     """Reads receipts from the end of the receipts topic; start it before publishing."""
 
     def __init__(self, settings: Settings) -> None:
-        self.consumer = AIOKafkaConsumer(**aiokafka_options(settings), enable_auto_commit=False)
+        # No consumer group: every partition is assigned to this client, starting at the end.
+        self.consumer = AIOKafkaConsumer(
+            topics.LAB_RECEIPTS, **aiokafka_options(settings), group_id=None,
+            enable_auto_commit=False, auto_offset_reset="latest",
+        )
 
     async def start(self) -> None:
         await self.consumer.start()
-        partitions = None
-        for _ in range(50):  # the topic may be created by the first publish of a fresh installation
-            partitions = self.consumer.partitions_for_topic(topics.LAB_RECEIPTS)
-            if partitions:
-                break
-            await self.consumer.topics()  # refresh metadata
-            await asyncio.sleep(0.1)
-        assignment = [TopicPartition(topics.LAB_RECEIPTS, p) for p in sorted(partitions or [0])]
-        self.consumer.assign(assignment)
-        await self.consumer.seek_to_end(*assignment)
-        for tp in assignment:  # resolve the end offsets now, before anything is published
-            await self.consumer.position(tp)
+        async with asyncio.timeout(30):
+            while not self.consumer.assignment():
+                await asyncio.sleep(0.05)
+        for partition in self.consumer.assignment():  # fix the end offsets before anything is published
+            await self.consumer.position(partition)
 
     async def wait_for(self, result_id: str, result_version: int, timeout_s: float) -> IngestReceipt:
         """The receipt for one result; raises TimeoutError when none arrives in time."""

@@ -5,7 +5,6 @@ Endpoints (on the service's port): /metrics (Prometheus text), /healthz (process
 """
 
 import asyncio
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +37,8 @@ def faust_credentials(settings: Settings) -> CredentialsT | None:
 
 def create_app(service: str, settings: Settings) -> faust.App:
     """A faust app for one service: at-least-once, raw bytes in and out (contracts parse JSON)."""
+    datadir = Path(settings.data_dir) / service
+    datadir.mkdir(parents=True, exist_ok=True)
     return faust.App(
         f"oncorelay-{service}",
         broker=[f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
@@ -54,7 +55,7 @@ def create_app(service: str, settings: Settings) -> faust.App:
         web_port=getattr(settings, f"{service}_port"),
         web_bind=settings.bind_host,
         web_enabled=True,
-        datadir=str(Path(settings.data_dir) / service),
+        datadir=str(datadir),
         stream_wait_empty=False,
     )
 
@@ -89,9 +90,9 @@ def add_ops_pages(app: faust.App, db: Callable[[], AsyncDatabase], health: Healt
         return web.json({"ready": ready, "checks": checks}, status=200 if ready else 503)
 
 
-def run_worker(app: faust.App) -> None:
+def run_worker(app: faust.App, settings: Settings) -> None:
     """Run the app as a faust worker in this process (used by `python -m services.<name>`)."""
-    level = os.environ.get("ONCORELAY_LOG_LEVEL", "warning")
+    level = settings.log_level
     sys.argv = [
         sys.argv[0],
         "worker",

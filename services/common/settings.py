@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     notify_port: int = 8103
     bind_host: str = "127.0.0.1"
     data_dir: str = Field(".infra/services", description="faust's local state (one subdirectory per service)")
+    log_level: Literal["crit", "error", "warn", "info", "debug"] = "warn"
 
     # Ingest
     known_labs: str = Field("", description="comma-separated lab ids allowed to publish; empty = any lab")

@@ -1,6 +1,6 @@
 """Run the notify service: python -m services.notify"""
 
 from services.common.service import run_worker
-from services.notify.app import app
+from services.notify.app import app, settings
 
-run_worker(app)
+run_worker(app, settings)

@@ -1,0 +1,27 @@
+# Local stack without Docker: Kafka (Maven jars) + FerretDB (Go) + the three services.
+# Caches and data live in .infra/ (ONCORELAY_INFRA_DIR); see infra/*.sh for the knobs.
+.PHONY: install up down infra test demo clean
+
+install:  ## venv, Kafka jars, FerretDB binary (reused when present)
+	bash infra/install.sh
+
+up:       ## Kafka + FerretDB + ingest/annotate/notify
+	bash infra/up.sh
+
+infra:    ## Kafka + FerretDB only
+	ONCORELAY_SKIP_SERVICES=1 bash infra/up.sh
+
+down:     ## stop everything (data kept)
+	bash infra/down.sh
+
+test:     ## pytest against Kafka + FerretDB; extra args: make test ARGS="-k intake"
+	bash infra/run-tests.sh $(ARGS)
+
+demo: up
+	.venv/bin/python -m oncorelay.demo
+
+clean: down  ## remove data, pids and logs; keep the jar/binary/venv caches
+	infra_dir="$${ONCORELAY_INFRA_DIR:-.infra}"; \
+	rm -rf "$${ONCORELAY_KAFKA_DATA_DIR:-$$infra_dir/kafka/data}" \
+	       "$${ONCORELAY_FERRETDB_DATA_DIR:-$$infra_dir/ferretdb/data}" \
+	       "$$infra_dir/run" "$$infra_dir/logs" "$$infra_dir/services"

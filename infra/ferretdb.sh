@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# FerretDB (MongoDB wire protocol on SQLite), the binary built by install.sh.
+#   infra/ferretdb.sh start|stop|status
+# Env: ONCORELAY_FERRETDB_PORT (27017), ONCORELAY_FERRETDB_DATA_DIR ($ONCORELAY_INFRA_DIR/ferretdb/data),
+#      ONCORELAY_FERRETDB_START_TIMEOUT (60 s).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PORT="${ONCORELAY_FERRETDB_PORT:-27017}"
+DATA_DIR="$(abspath "${ONCORELAY_FERRETDB_DATA_DIR:-$INFRA_DIR/ferretdb/data}")"
+TIMEOUT="${ONCORELAY_FERRETDB_START_TIMEOUT:-60}"
+BIN="$INFRA_DIR/bin/ferretdb"
+PIDFILE="$RUN_DIR/ferretdb.pid"
+LOGFILE="$LOG_DIR/ferretdb.log"
+PATTERN="$BIN"
+URI="mongodb://127.0.0.1:$PORT/?retryWrites=false"
+
+# A real round trip with the driver the services use.
+ping_db() {
+  "$PY" -c 'import sys, pymongo; pymongo.MongoClient(sys.argv[1], serverSelectionTimeoutMS=1000).admin.command("ping")' \
+    "$URI" >/dev/null 2>&1
+}
+
+start() {
+  if pid=$(pid_alive "$PIDFILE" "$PATTERN"); then
+    log "ferretdb: already running (pid $pid) on 127.0.0.1:$PORT"
+    return 0
+  fi
+  [[ -x $BIN ]] || die "no $BIN: run infra/install.sh"
+  [[ -x $PY ]] || die "no $PY: run infra/install.sh"
+  tcp_open 127.0.0.1 "$PORT" && die "port $PORT is already in use by another process"
+
+  mkdir -p "$DATA_DIR"
+  log "ferretdb: starting on 127.0.0.1:$PORT (data $DATA_DIR, log $LOGFILE)"
+  local t0=$SECONDS
+  spawn "$PIDFILE" "$LOGFILE" "$BIN" --listen-addr "127.0.0.1:$PORT" --data-dir "$DATA_DIR"
+
+  # Ready = TCP accept, then a pymongo ping.
+  while ((SECONDS - t0 < TIMEOUT)); do
+    if ! pid_alive "$PIDFILE" "$PATTERN" >/dev/null; then
+      tail_log "$LOGFILE"
+      die "ferretdb exited during start-up"
+    fi
+    if tcp_open 127.0.0.1 "$PORT" && ping_db; then
+      log "ferretdb: ready after $((SECONDS - t0)) s (pid $(<"$PIDFILE")), $URI"
+      return 0
+    fi
+    sleep 0.2
+  done
+  tail_log "$LOGFILE"
+  die "ferretdb not ready after $TIMEOUT s (still running, pid $(<"$PIDFILE"); stop it with: $0 stop)"
+}
+
+status() {
+  if pid=$(pid_alive "$PIDFILE" "$PATTERN"); then
+    log "ferretdb: running (pid $pid) on 127.0.0.1:$PORT, data $DATA_DIR"
+  else
+    log "ferretdb: stopped"
+    return 3
+  fi
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop_pid ferretdb "$PIDFILE" "$PATTERN" ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

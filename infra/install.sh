@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Prepare everything `make up` needs, reusing what is already there:
+#   1. .venv with `pip install -e .[dev]` (redone when pyproject.toml changes)
+#   2. Kafka jars in $ONCORELAY_INFRA_DIR/kafka/libs (Maven; refetched when infra/kafka/pom.xml changes)
+#   3. FerretDB binary $ONCORELAY_INFRA_DIR/bin/ferretdb (Go; rebuilt when infra/ferretdb/* changes)
+# Needs python3.11, Java 17, mvn and go on PATH.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO"
+
+hash_of() { cat "$@" | sha256sum | cut -c1-16; }
+
+# quietly NAME CMD...: run CMD with its output in $LOG_DIR/install-NAME.log; show the tail if it fails.
+quietly() {
+  local out="$LOG_DIR/install-$1.log"; shift
+  mkdir -p "$LOG_DIR"
+  "$@" >"$out" 2>&1 || { tail_log "$out"; die "failed: $* (full output: $out)"; }
+}
+
+# --- 1. Python virtualenv ----------------------------------------------------------------------
+if [[ ! -x $PY ]]; then
+  log "creating virtualenv $VENV"
+  "$(command -v python3.11 || command -v python3)" -m venv "$VENV"
+fi
+want=$(hash_of pyproject.toml)
+stamp="$VENV/.oncorelay-installed"
+if [[ $(cat "$stamp" 2>/dev/null) != "$want" ]]; then
+  log "pip install -e .[dev] (pyproject.toml changed or first install)"
+  quietly pip "$PY" -m pip install -e '.[dev]'
+  echo "$want" >"$stamp"
+else
+  log "virtualenv up to date"
+fi
+
+# --- 2. Kafka jars --------------------------------------------------------------------------------
+libs="$INFRA_DIR/kafka/libs"
+want=$(hash_of infra/kafka/pom.xml)
+if [[ $(cat "$libs/.pom-hash" 2>/dev/null) != "$want" ]]; then
+  log "fetching Kafka jars into $libs (mvn)"
+  tmp="$libs.tmp"
+  rm -rf "$tmp"
+  quietly mvn mvn -B -f infra/kafka/pom.xml \
+    org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$tmp"
+  ls "$tmp"/kafka_2.13-*.jar >/dev/null || die "no kafka_2.13 jar after the Maven fetch"
+  echo "$want" >"$tmp/.pom-hash"
+  rm -rf "$libs" && mv "$tmp" "$libs" # swap in whole, so an interrupted fetch is never used
+else
+  log "Kafka jars up to date ($(ls "$libs"/*.jar | wc -l) jars)"
+fi
+
+# --- 3. FerretDB binary ---------------------------------------------------------------------------
+bin="$INFRA_DIR/bin/ferretdb"
+want=$(hash_of infra/ferretdb/go.mod infra/ferretdb/go.sum infra/ferretdb/main.go)
+if [[ ! -x $bin || $(cat "$bin.hash" 2>/dev/null) != "$want" ]]; then
+  log "building $bin (go; the first cold build takes a few minutes)"
+  mkdir -p "$(dirname "$bin")"
+  (cd infra/ferretdb && export CGO_ENABLED=0 && quietly go go build -trimpath -o "$bin.tmp" .)
+  mv -f "$bin.tmp" "$bin"
+  echo "$want" >"$bin.hash"
+else
+  log "FerretDB binary up to date"
+fi

@@ -1,0 +1,86 @@
+"""The real stack for integration tests: the broker and database started by `make test`
+(infra/run-tests.sh), the three services as processes, and a real webhook receiver."""
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from pymongo import MongoClient
+
+from tests.support.receiver import WebhookReceiver
+from tests.support.services import REPO, ServiceProcesses, base_env
+
+SHARED = REPO.parent / "shared" / "data"
+WEBHOOK_SECRET = "integration-secret"
+
+
+def _reachable(hostport: str) -> bool:
+    host, port = hostport.split(",")[0].rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    services: ServiceProcesses
+    db: object
+    receiver: WebhookReceiver
+
+    def cli(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+        """Run the oncorelay command as a lab would, against this stack."""
+        return subprocess.run(
+            [sys.executable, "-m", "oncorelay.cli", *args], cwd=REPO, env=self.env,
+            capture_output=True, text=True, timeout=timeout,
+        )
+
+
+def wait_until(predicate, timeout_s: float, what: str):
+    """Poll `predicate` until it returns something truthy; fail with `what` after the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory) -> Stack:
+    bootstrap = os.environ.get("ONCORELAY_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    mongo_uri = os.environ.get("ONCORELAY_MONGO_URI", "mongodb://127.0.0.1:27017/?retryWrites=false")
+    if not _reachable(bootstrap):
+        pytest.fail(f"no Kafka broker at {bootstrap}: run the suite with `make test`, which starts one")
+    work = tmp_path_factory.mktemp("stack")
+    database = f"oncorelay_it_{secrets.token_hex(4)}"
+    receiver = WebhookReceiver(WEBHOOK_SECRET.encode()).start()
+    env = base_env(
+        ONCORELAY_KAFKA_BOOTSTRAP=bootstrap,
+        ONCORELAY_MONGO_URI=mongo_uri,
+        ONCORELAY_MONGO_DATABASE=database,
+        ONCORELAY_DATA_DIR=str(work / "data"),
+        ONCORELAY_WEBHOOK_URLS=receiver.url,
+        ONCORELAY_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        ONCORELAY_DELIVERY_BASE_DELAY_S="0.2",
+        ONCORELAY_DELIVERY_MAX_DELAY_S="1.0",
+        ONCORELAY_LOG_LEVEL="info",
+        HOME=str(work / "home"),
+    )
+    services = ServiceProcesses(env, work)
+    services.start_all()
+    client = MongoClient(mongo_uri, tz_aware=True)
+    yield Stack(env, services, client[database], receiver)
+    services.stop_all()
+    client.drop_database(database)
+    client.close()
+    receiver.stop()

@@ -1,0 +1,39 @@
+"""Small synchronous Kafka helpers for tests (aiokafka under asyncio.run)."""
+
+import asyncio
+import json
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+
+def produce(bootstrap: str, topic: str, key: bytes | None, value: bytes) -> None:
+    async def run():
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_request_size=4 * 1024 * 1024)
+        await producer.start()
+        try:
+            await producer.send_and_wait(topic, value, key=key)
+        finally:
+            await producer.stop()
+
+    asyncio.run(run())
+
+
+def read_all(bootstrap: str, topic: str, idle_s: float = 1.5) -> list[tuple[bytes | None, dict]]:
+    """Every record of `topic` from the beginning, values parsed as JSON."""
+
+    async def run():
+        consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                    enable_auto_commit=False, group_id=None)
+        await consumer.start()
+        records = []
+        try:
+            while True:
+                batch = await consumer.getmany(timeout_ms=int(idle_s * 1000))
+                if not batch:
+                    return records
+                for messages in batch.values():
+                    records += [(m.key, json.loads(m.value)) for m in messages]
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(run())

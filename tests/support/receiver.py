@@ -1,0 +1,66 @@
+"""A real HTTP webhook receiver for tests: verifies signatures, de-duplicates by Idempotency-Key,
+and can be told to fail for a while (to exercise retries)."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from services.notify.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+
+
+class WebhookReceiver:
+    """Runs on 127.0.0.1 in a background thread; `url` is where to point ONCORELAY_WEBHOOK_URLS."""
+
+    def __init__(self, secret: bytes) -> None:
+        self.secret = secret
+        self.lock = threading.Lock()
+        self.requests: list[dict] = []  # every POST, including duplicates and failures
+        self.alerts: dict[str, dict] = {}  # first accepted body per Idempotency-Key
+        self.bad_signatures = 0
+        self.fail_next = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server API
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                ok = verify(receiver.secret, self.headers.get(TIMESTAMP_HEADER), self.headers.get(SIGNATURE_HEADER),
+                            body, time.time())
+                key = self.headers.get(IDEMPOTENCY_HEADER)
+                with receiver.lock:
+                    receiver.requests.append({"key": key, "signed": ok, "body": body})
+                    if not ok:
+                        receiver.bad_signatures += 1
+                        status = 401
+                    elif receiver.fail_next > 0:
+                        receiver.fail_next -= 1
+                        status = 503
+                    else:
+                        receiver.alerts.setdefault(key, json.loads(body))
+                        status = 204
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> "WebhookReceiver":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def alerts_for_case(self, case_id: str) -> list[dict]:
+        with self.lock:
+            return [a for a in self.alerts.values() if a["case_id"] == case_id]
+
+    def deliveries_of(self, alert_id: str) -> int:
+        """How many correctly signed POSTs (accepted or failed on purpose) carried this alert_id."""
+        with self.lock:
+            return sum(1 for r in self.requests if r["key"] == alert_id and r["signed"])
