@@ -40,3 +40,10 @@ async def load_interpretation(db: AsyncDatabase, result_key: str) -> dict | None
 
 async def save_interpretation(db: AsyncDatabase, result_key: str, document: dict) -> None:
     await db.interpretations.replace_one({"_id": result_key}, document, upsert=True)
+
+
+async def previous_interpretation(db: AsyncDatabase, result_id: str, before_version: int) -> dict | None:
+    """The stored interpretation of the highest version of `result_id` below `before_version`."""
+    return await db.interpretations.find_one(
+        {"result_id": result_id, "result_version": {"$lt": before_version}}, sort=[("result_version", -1)]
+    )

@@ -1,0 +1,41 @@
+"""The annotate service: a faust agent on the internal variants-ingested topic (see services.annotate.process)."""
+
+from contracts import topics
+from services.annotate.process import SERVICE, Annotator
+from services.common import metrics
+from services.common.mongo import connect, database, ensure_indexes
+from services.common.runtime import Health, declare_topics, publisher, until_done
+from services.common.service import add_ops_pages, create_app
+from services.common.settings import load_settings
+
+# How often annotate checks whether `oncorelay kb import-civic` stored a new knowledge base.
+KB_REFRESH_INTERVAL_S = 30.0
+
+settings = load_settings()
+app = create_app(SERVICE, settings)
+health = Health()
+mongo = connect(settings)
+db = database(mongo, settings)
+annotator = Annotator(db, publisher(app, SERVICE), settings)
+ingested_topic = app.topic(topics.VARIANTS_INGESTED, key_type=bytes, value_type=bytes)
+add_ops_pages(app, lambda: db, health)
+
+
+@app.task
+async def prepare() -> None:
+    await declare_topics(app)
+    await until_done(lambda: ensure_indexes(db), health, "creating indexes")
+    await until_done(annotator.refresh_knowledge, health, "loading the knowledge base")
+
+
+@app.timer(KB_REFRESH_INTERVAL_S)
+async def refresh_knowledge() -> None:
+    await until_done(annotator.refresh_knowledge, health, "reloading the knowledge base")
+
+
+@app.agent(ingested_topic)
+async def annotate_results(stream):
+    async for event in stream.events():
+        metrics.MESSAGES_CONSUMED.labels(SERVICE, topics.VARIANTS_INGESTED).inc()
+        raw = event.value or b""
+        await until_done(lambda: annotator.handle(raw), health, f"offset {event.message.offset}")

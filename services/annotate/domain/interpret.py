@@ -1,0 +1,239 @@
+"""One entry point: interpret a result's variants against the knowledge base, per tumour type, into a
+serialisable `Interpretation` (findings with tiers and evidence, TMB, MSI, germline flags, longitudinal events,
+amendment comparison and the MTB triage decision)."""
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from contracts.events import FindingSummary, VariantsIngested
+from contracts.variant import Variant
+from services.annotate.domain import amendment as amendment_mod
+from services.annotate.domain import germline as germline_mod
+from services.annotate.domain import longitudinal as longitudinal_mod
+from services.annotate.domain import oncogenicity as oncogenicity_mod
+from services.annotate.domain import tmb as tmb_mod
+from services.annotate.domain import triage as triage_mod
+from services.annotate.domain.amendment import AmendmentDiff
+from services.annotate.domain.germline import GermlineFlag
+from services.annotate.domain.longitudinal import (
+    LongitudinalEvent, LongitudinalSettings, ObservedVariant, PatientHistory, SpecimenObservation,
+)
+from services.annotate.domain.tmb import TmbResult
+from services.annotate.domain.triage import CaseFacts, FindingFact, RuleSet, TriageDecision
+from services.annotate.domain.knowledge import KnowledgeBase
+from services.annotate.domain.matching import RecordMatch, VariantView, match_broad, match_specific
+from services.annotate.domain.oncotree import OncoTree
+from services.annotate.domain.tiering import EvidenceRef, TierCall, tier
+
+_TIER_ORDER = {"I": 0, "II": 1, "III": 2, "IV": 3}
+
+
+class ResultContext(BaseModel):
+    """What interpretation needs to know about the result besides its variants."""
+
+    result_key: str
+    result_version: int = 1
+    case_id: str
+    patient_pseudonym: str | None = None
+    tumor_type: str
+    specimen_id: str
+    specimen_type: Literal["tissue", "plasma"] = "tissue"
+    collected_on: date
+    genome_build: Literal["GRCh37", "GRCh38"]
+    panel_size_mb: float
+    tumor_only: bool = True
+    msi_status: str | None = None
+    tmb_reported: float | None = None
+    current_therapies: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def from_event(cls, event: VariantsIngested) -> "ResultContext":
+        return cls(
+            result_key=event.result_key, result_version=event.result_version, case_id=event.case_id,
+            patient_pseudonym=event.patient_pseudonym, tumor_type=event.tumor_type,
+            specimen_id=event.specimen.specimen_id, specimen_type=event.specimen.type,
+            collected_on=event.specimen.collected_on, genome_build=event.assay.genome_build,
+            panel_size_mb=event.assay.panel_size_mb, tumor_only=event.assay.tumor_only, msi_status=event.msi_status,
+            tmb_reported=event.tmb_reported, current_therapies=list(event.current_therapies),
+        )
+
+
+class InterpretSettings(BaseModel):
+    germline_vaf_threshold: float | None = None  # None: the knowledge base's (0.30)
+    longitudinal: LongitudinalSettings = Field(default_factory=LongitudinalSettings)
+
+
+class Finding(BaseModel):
+    variant_key: str
+    gene: str
+    alteration: str
+    kind: str
+    vaf: float | None = None
+    amp_tier: str
+    amp_level: str | None = None
+    amp_label: str
+    escat_tier: str | None = None
+    oncogenicity: str | None = None
+    oncogenicity_basis: str | None = None
+    therapies_sensitive: list[str] = Field(default_factory=list)
+    therapies_resistant: list[str] = Field(default_factory=list)
+    therapies_other_tumour: list[str] = Field(default_factory=list)
+    evidence: list[EvidenceRef] = Field(default_factory=list)
+    citations: list[str] = Field(default_factory=list)
+    discordance: str | None = None
+
+    def to_summary(self) -> FindingSummary:
+        therapies = self.therapies_sensitive + [f"resistance: {t}" for t in self.therapies_resistant]
+        return FindingSummary(gene=self.gene, alteration=self.alteration, amp_tier=self.amp_tier,
+                              amp_level=self.amp_level, escat_tier=self.escat_tier, oncogenicity=self.oncogenicity,
+                              therapies=therapies[:20], sources=self.citations[:20])
+
+
+class Interpretation(BaseModel):
+    schema_version: Literal["1.0"] = "1.0"
+    result_key: str
+    result_version: int
+    case_id: str
+    tumor_type: str
+    tumor_type_name: str
+    genome_build: str
+    findings: list[Finding]
+    signature_findings: list[Finding] = Field(default_factory=list)
+    vus_count: int
+    not_assessed_count: int = Field(description="PASS variants not protein-altering (synonymous, intronic, UTR...)")
+    filtered_count: int = Field(description="non-PASS variants, not interpreted")
+    tmb: TmbResult
+    msi_status: str | None
+    msi_high: bool
+    germline_flags: list[GermlineFlag]
+    longitudinal_events: list[LongitudinalEvent]
+    current_specimen: SpecimenObservation
+    amendment: AmendmentDiff | None = None
+    triage: TriageDecision
+    alert: bool = Field(description="needs review, and (first version or a clinically meaningful amendment)")
+    kb_version: str
+    ruleset_version: str
+    oncotree_release: str
+
+    def reportable(self) -> list[Finding]:
+        """Tier I/II findings (variants and signatures), best first."""
+        return [f for f in self.signature_findings + self.findings if f.amp_tier in {"I", "II"}]
+
+    def finding_summaries(self) -> list[FindingSummary]:
+        return [f.to_summary() for f in self.reportable()]
+
+
+def _finding(view: VariantView, call: TierCall, onc: oncogenicity_mod.Oncogenicity, specific: list) -> Finding:
+    """A finding; an unannotated variant matched by genomic position takes gene and alteration from the record."""
+    v = view.variant
+    by_locus = specific[0] if specific and not v.gene else None
+    return Finding(
+        variant_key=v.key(), gene=v.gene or (by_locus.gene if by_locus else "?"),
+        alteration=by_locus.alteration if by_locus and not v.hgvsp else view.label, kind=v.kind, vaf=v.vaf,
+        amp_tier=call.amp_tier, amp_level=call.amp_level, amp_label=call.amp_label, escat_tier=call.escat_tier,
+        oncogenicity=onc.call, oncogenicity_basis=onc.basis, therapies_sensitive=call.therapies_sensitive,
+        therapies_resistant=call.therapies_resistant, therapies_other_tumour=call.therapies_other_tumour,
+        evidence=call.evidence, citations=call.citations, discordance=call.discordance,
+    )
+
+
+def _signature_findings(ctx: ResultContext, tmb_result: TmbResult, msi_high: bool, kb: KnowledgeBase,
+                        oncotree: OncoTree) -> list[Finding]:
+    out = []
+    for name, present, label in (("MSI-H", msi_high, "MSI-H"),
+                                 ("TMB-H", tmb_result.tmb_high, f"TMB-high ({tmb_result.tmb_per_mb:g} mut/Mb)")):
+        if not present:
+            continue
+        call = tier([RecordMatch(r, "signature") for r in kb.signatures.get(name, [])], ctx.tumor_type, oncotree)
+        out.append(Finding(variant_key=name, gene=name.split("-")[0], alteration=label, kind="signature",
+                           amp_tier=call.amp_tier, amp_level=call.amp_level, amp_label=call.amp_label,
+                           escat_tier=call.escat_tier, therapies_sensitive=call.therapies_sensitive,
+                           evidence=call.evidence, citations=call.citations, discordance=call.discordance))
+    return out
+
+
+def _facts(ctx: ResultContext, interp_parts: dict) -> CaseFacts:
+    findings = [f for f in interp_parts["findings"] if f.amp_tier in {"I", "II"}]
+    return CaseFacts(
+        case_id=ctx.case_id, result_key=ctx.result_key,
+        findings=[FindingFact(gene=f.gene, alteration=f.alteration, amp_tier=f.amp_tier, amp_label=f.amp_label)
+                  for f in findings],
+        germline=[g.message for g in interp_parts["germline_flags"]],
+        events=[{"code": e.code, "summary": e.summary} for e in interp_parts["longitudinal_events"]],
+        tmb_per_mb=interp_parts["tmb"].tmb_per_mb, tmb_high=interp_parts["tmb"].tmb_high,
+        msi_high=interp_parts["msi_high"],
+        amendment_meaningful=bool(interp_parts["amendment"] and interp_parts["amendment"].meaningful),
+        amendment_changes=interp_parts["amendment"].changes if interp_parts["amendment"] else [],
+    )
+
+
+def case_facts(interp: Interpretation) -> CaseFacts:
+    """Triage facts of a stored interpretation, for `triage.replay` with a new rule set."""
+    ctx = ResultContext(result_key=interp.result_key, case_id=interp.case_id, tumor_type=interp.tumor_type,
+                        specimen_id=interp.current_specimen.specimen_id, collected_on=interp.current_specimen.collected_on,
+                        genome_build=interp.genome_build, panel_size_mb=interp.tmb.panel_size_mb)  # type: ignore[arg-type]
+    return _facts(ctx, interp.model_dump() | {
+        "findings": interp.findings, "germline_flags": interp.germline_flags, "tmb": interp.tmb,
+        "longitudinal_events": interp.longitudinal_events, "amendment": interp.amendment})
+
+
+def interpret(ctx: ResultContext, variants: Iterable[Variant], kb: KnowledgeBase, oncotree: OncoTree,
+              rules: RuleSet, history: PatientHistory | None = None,
+              previous: Interpretation | None = None, settings: InterpretSettings | None = None) -> Interpretation:
+    """Interpret one result: per-variant tiers and oncogenicity, TMB/MSI, germline flags, longitudinal events,
+    amendment comparison and triage."""
+    settings = settings or InterpretSettings()
+    variants = list(variants)
+    findings: list[Finding] = []
+    flags: list[GermlineFlag] = []
+    observed: list[ObservedVariant] = []
+    not_assessed = filtered = 0
+    for variant in variants:
+        if variant.filter != "PASS":
+            filtered += 1
+            continue
+        view = VariantView(variant, ctx.genome_build)
+        specific = match_specific(view, kb)
+        if not (view.protein_altering or specific or (variant.kind == "cnv" and view.label in {"amplification", "deep deletion"})
+                or view.is_fusion):
+            not_assessed += 1
+            continue
+        onc = oncogenicity_mod.classify(view, specific, kb)
+        matches = specific + match_broad(view, kb, onc.call != oncogenicity_mod.VUS)
+        findings.append(_finding(view, tier(matches, ctx.tumor_type, oncotree), onc, specific))
+        if (flag := germline_mod.flag(view, matches, kb, ctx.tumor_only, settings.germline_vaf_threshold)):
+            flags.append(flag)
+        observed.append(ObservedVariant(
+            track_key=longitudinal_mod.track_key(variant.gene, variant.hgvsp, view.label if variant.kind != "snv" else variant.key()),
+            gene=variant.gene, alteration=view.label, vaf=variant.vaf))
+    findings.sort(key=lambda f: (_TIER_ORDER[f.amp_tier], f.amp_level or "Z", f.gene, f.alteration))
+    tmb_result = tmb_mod.compute_tmb(variants, ctx.panel_size_mb, ctx.tumor_only, ctx.tmb_reported)
+    msi_high = tmb_mod.msi_high(ctx.msi_status)
+    current = SpecimenObservation(specimen_id=ctx.specimen_id, type=ctx.specimen_type,
+                                               collected_on=ctx.collected_on, result_key=ctx.result_key, variants=observed)
+    events = longitudinal_mod.detect(history, current, ctx.tumor_type, ctx.current_therapies,
+                                 kb.reference.resistance_contexts, oncotree, settings.longitudinal)
+    signatures = _signature_findings(ctx, tmb_result, msi_high, kb, oncotree)
+    parts = {"findings": findings + signatures, "germline_flags": flags, "longitudinal_events": events,
+             "tmb": tmb_result, "msi_high": msi_high, "amendment": None}
+    interp = Interpretation(
+        result_key=ctx.result_key, result_version=ctx.result_version, case_id=ctx.case_id, tumor_type=ctx.tumor_type,
+        tumor_type_name=oncotree.name(ctx.tumor_type), genome_build=ctx.genome_build, findings=findings,
+        signature_findings=signatures, vus_count=sum(f.oncogenicity == oncogenicity_mod.VUS and f.amp_tier == "III" for f in findings),
+        not_assessed_count=not_assessed, filtered_count=filtered, tmb=tmb_result, msi_status=ctx.msi_status,
+        msi_high=msi_high, germline_flags=flags, longitudinal_events=events, current_specimen=current,
+        triage=triage_mod.decide(_facts(ctx, parts), rules), alert=False, kb_version=kb.version,
+        ruleset_version=rules.version, oncotree_release=oncotree.release,
+    )
+    if previous is not None:
+        diff = amendment_mod.compare(amendment_mod.snapshot(previous), amendment_mod.snapshot(interp), previous.result_version)
+        parts["amendment"] = diff
+        decision = triage_mod.decide(_facts(ctx, parts), rules)
+        interp = interp.model_copy(update={"amendment": diff, "triage": decision,
+                                           "alert": decision.needs_review and diff.meaningful})
+    else:
+        interp = interp.model_copy(update={"alert": interp.triage.needs_review})
+    return interp

@@ -1,0 +1,201 @@
+"""The knowledge base: serialisable records (MongoDB documents) and the indexed `KnowledgeBase` built from them.
+
+Records come from the curated built-in set (knowledge/biomarkers.yaml) and from CIViC imports (civic.py).
+Every model dumps to plain dicts with no arrays of arrays and no '.'/'$' in keys.
+"""
+
+import hashlib
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.annotate.domain.protein import short_form
+
+KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+BUILTIN_PATH = KNOWLEDGE_DIR / "biomarkers.yaml"
+
+MatchKind = Literal[
+    "protein", "exon19_inframe_deletion", "exon20_insertion", "met_exon14_skipping", "truncating",
+    "amplification", "deletion", "fusion", "oncogenic_mutation", "signature", "unsupported",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GenomicLocus(_Model):
+    """A variant's position: VCF-style 1-based pos, ref/alt without padding base when CIViC gives none."""
+
+    build: Literal["GRCh37", "GRCh38"]
+    chrom: str
+    pos: int
+    end: int | None = None
+    ref: str = ""
+    alt: str = ""
+
+
+class AlterationMatch(_Model):
+    """How a sequenced variant is recognised as this record's alteration (see matching.py)."""
+
+    kind: MatchKind
+    proteins: list[str] = Field(default_factory=list)
+    codons: list[int] = Field(default_factory=list)
+    partner: str | None = None
+    min_copy_number: float | None = None
+    signature: str | None = None
+
+
+class KbRecord(_Model):
+    """One knowledge-base row: a built-in biomarker, a CIViC evidence item, assertion or variant."""
+
+    record_id: str
+    source: Literal["builtin", "civic"]
+    record_type: Literal["biomarker", "evidence", "assertion", "variant"]
+    gene: str
+    alteration: str
+    match: AlterationMatch
+    loci: list[GenomicLocus] = Field(default_factory=list)
+    tumor_types: list[str] = Field(default_factory=list)
+    tumor_types_excluded: list[str] = Field(default_factory=list)
+    disease: str | None = None
+    evidence_type: str | None = None
+    direction: str | None = None
+    significance: str | None = None
+    therapies: list[str] = Field(default_factory=list)
+    evidence_level: str | None = None
+    amp_tier: str | None = None
+    amp_level: str | None = None
+    escat_tier: str | None = None
+    oncogenicity: str | None = None
+    citations: list[str] = Field(default_factory=list)
+    rating: int | None = None
+    variant_id: str | None = None
+    note: str | None = None
+
+
+class HotspotCodons(_Model):
+    gene: str
+    codons: list[int]
+    source: str
+
+
+class HereditaryGene(_Model):
+    gene: str
+    mechanism: Literal["lof", "gof"]
+    germline_proteins: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+
+class ResistanceContext(_Model):
+    id: str
+    gene: str
+    match: AlterationMatch
+    tumor_types: list[str]
+    therapies: list[str]
+    summary: str
+    source: str
+
+
+class ReferenceData(_Model):
+    """Built-in non-evidence knowledge: hotspots, tumour suppressors, hereditary genes, resistance contexts."""
+
+    version: str
+    hotspots: list[HotspotCodons]
+    tumour_suppressors: list[str]
+    tumour_suppressor_source: str
+    hereditary_genes: list[HereditaryGene]
+    hereditary_source: str
+    germline_vaf_threshold: float
+    resistance_contexts: list[ResistanceContext]
+
+
+def _builtin_record(row: dict) -> KbRecord:
+    match = dict(row["match"])
+    match["proteins"] = [short_form(p) for p in match.get("proteins", [])]
+    return KbRecord(
+        record_id=row["id"], source="builtin", record_type="biomarker", gene=row["gene"],
+        alteration=row["alteration"], match=AlterationMatch(**match), loci=[GenomicLocus(**x) for x in row.get("loci", [])],
+        tumor_types=row["tumor_types"], tumor_types_excluded=row.get("tumor_types_excluded", []),
+        evidence_type="predictive", direction="supports", significance=row["significance"], therapies=row["therapies"],
+        evidence_level=row["evidence_level"], amp_level=row["amp_level"], escat_tier=row.get("escat_tier"),
+        oncogenicity=row.get("oncogenicity"), citations=row["sources"], note=row.get("note"),
+    )
+
+
+def load_builtin(path: str | Path = BUILTIN_PATH) -> tuple[list[KbRecord], ReferenceData]:
+    """Read the curated built-in set: biomarker records plus reference data."""
+    data = yaml.safe_load(Path(path).read_text())
+    records = [_builtin_record(row) for row in data["biomarkers"]]
+    tsg, hered = data["tumour_suppressors"], data["hereditary"]
+    contexts = []
+    for row in data["resistance_contexts"]:
+        match = dict(row["match"])
+        match["proteins"] = [short_form(p) for p in match.get("proteins", [])]
+        contexts.append(ResistanceContext(**{**row, "match": AlterationMatch(**match)}))
+    reference = ReferenceData(
+        version=str(data["version"]), hotspots=[HotspotCodons(**h) for h in data["hotspots"]],
+        tumour_suppressors=tsg["genes"], tumour_suppressor_source=tsg["source"],
+        hereditary_genes=[HereditaryGene(**g) for g in hered["genes"]], hereditary_source=hered["source"],
+        germline_vaf_threshold=float(hered["vaf_threshold"]), resistance_contexts=contexts,
+    )
+    return records, reference
+
+
+def content_hash(records: list[KbRecord]) -> str:
+    """sha256 (first 12 hex) of the records' canonical JSON, independent of their order."""
+    digest = hashlib.sha256()
+    for line in sorted(json.dumps(r.model_dump(), sort_keys=True) for r in records):
+        digest.update(line.encode())
+    return digest.hexdigest()[:12]
+
+
+class KnowledgeBase:
+    """Records indexed once by gene and by genomic position, plus the reference data and a version string."""
+
+    def __init__(self, records: list[KbRecord], reference: ReferenceData, civic_release: str | None = None):
+        self.records = records
+        self.reference = reference
+        self.civic_release = civic_release
+        self.by_gene: dict[str, list[KbRecord]] = defaultdict(list)
+        self.by_locus: dict[tuple[str, str, int], list[KbRecord]] = defaultdict(list)
+        self.signatures: dict[str, list[KbRecord]] = defaultdict(list)
+        for record in records:
+            if record.record_type == "variant":
+                continue
+            if record.match.kind == "signature":
+                self.signatures[record.match.signature or ""].append(record)
+                continue
+            self.by_gene[record.gene].append(record)
+            for locus in record.loci:
+                if not (locus.ref or locus.alt):
+                    continue  # ranges (exon 19, amplicons) match by class, not by exact position
+                self.by_locus[(locus.build, locus.chrom.removeprefix("chr"), locus.pos)].append(record)
+        self.hotspots = {h.gene: set(h.codons) for h in reference.hotspots}
+        self.tumour_suppressors = frozenset(reference.tumour_suppressors)
+        self.hereditary = {g.gene: g for g in reference.hereditary_genes}
+        civic = [r for r in records if r.source == "civic"]
+        civic_part = f"+civic-{civic_release or 'unknown'}-{content_hash(civic)}" if civic else ""
+        self.version = f"builtin-{reference.version}{civic_part}"
+
+    @classmethod
+    def build(cls, builtin_path: str | Path = BUILTIN_PATH, civic_records: list[KbRecord] | None = None,
+              civic_release: str | None = None) -> "KnowledgeBase":
+        """Built-in set plus, optionally, records from a CIViC import."""
+        records, reference = load_builtin(builtin_path)
+        return cls(records + list(civic_records or []), reference, civic_release)
+
+    def to_documents(self) -> tuple[dict, list[dict]]:
+        """(meta document, record documents) for storage; inverse of from_documents."""
+        meta = {"version": self.version, "civic_release": self.civic_release, "reference": self.reference.model_dump()}
+        return meta, [r.model_dump() for r in self.records]
+
+    @classmethod
+    def from_documents(cls, meta: dict, records: list[dict]) -> "KnowledgeBase":
+        """Rebuild from stored documents (extra storage keys such as '_id' are dropped)."""
+        clean = [KbRecord.model_validate({k: v for k, v in r.items() if k != "_id"}) for r in records]
+        return cls(clean, ReferenceData.model_validate(meta["reference"]), meta.get("civic_release"))

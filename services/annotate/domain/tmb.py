@@ -1,0 +1,81 @@
+"""Tumour mutational burden (mutations per megabase) and MSI status.
+
+Counting rule (documented, one place):
+- count small variants (SNV, MNV, indel) with FILTER PASS whose consequence alters the coding sequence:
+  missense, stop_gained, stop_lost, start_lost, frameshift, in-frame insertion/deletion, protein_altering,
+  canonical splice donor/acceptor (COUNTED_CONSEQUENCES);
+- VAF >= 0.05 and depth >= 25 reads when the lab reports them (calls below are too noisy to count);
+- tumour-only assays: exclude germline-like calls, VAF within 0.45-0.55 or >= 0.95 (heterozygous/homozygous
+  germline look-alikes; a crude filter without a population database, stated as such);
+- TMB = count / assay.panel_size_mb.
+TMB-high: >= 10 mut/Mb, the FDA threshold for pembrolizumab in TMB-H solid tumours (June 2020; KEYNOTE-158,
+Marabelle et al., Lancet Oncol 2020, PMID:32919526). MSI status is taken as the lab reports it (MSI-H/MSI-L/MSS).
+"""
+
+from collections.abc import Iterable
+
+from pydantic import BaseModel
+
+from contracts.variant import Variant
+
+COUNTED_CONSEQUENCES = frozenset({
+    "missense_variant", "stop_gained", "stop_lost", "start_lost", "frameshift_variant", "inframe_insertion",
+    "inframe_deletion", "protein_altering_variant", "splice_donor_variant", "splice_acceptor_variant",
+})
+MIN_VAF = 0.05
+MIN_DEPTH = 25
+GERMLINE_LIKE_HET = (0.45, 0.55)
+GERMLINE_LIKE_HOM = 0.95
+TMB_HIGH_THRESHOLD = 10.0
+RULE = ("PASS coding non-synonymous SNV/MNV/indel (missense, nonsense, stop/start loss, frameshift, in-frame indel, "
+        f"canonical splice); VAF >= {MIN_VAF}; depth >= {MIN_DEPTH}; tumour-only: exclude VAF "
+        f"{GERMLINE_LIKE_HET[0]}-{GERMLINE_LIKE_HET[1]} or >= {GERMLINE_LIKE_HOM}; / panel size (Mb). "
+        f"TMB-high >= {TMB_HIGH_THRESHOLD:g} mut/Mb (FDA pembrolizumab TMB-H, KEYNOTE-158, PMID:32919526).")
+
+
+class TmbResult(BaseModel):
+    counted: int
+    excluded_germline_like: int
+    panel_size_mb: float
+    tmb_per_mb: float
+    tmb_high: bool
+    threshold: float = TMB_HIGH_THRESHOLD
+    lab_reported: float | None = None
+    rule: str = RULE
+
+
+def _terms(variant: Variant) -> set[str]:
+    return set((variant.consequence or "").replace(",", "&").split("&"))
+
+
+def is_germline_like(vaf: float | None) -> bool:
+    return vaf is not None and (GERMLINE_LIKE_HET[0] <= vaf <= GERMLINE_LIKE_HET[1] or vaf >= GERMLINE_LIKE_HOM)
+
+
+def count_eligible(variants: Iterable[Variant], tumor_only: bool) -> tuple[int, int]:
+    """(counted, excluded as germline-like) under the rule above."""
+    counted = excluded = 0
+    for v in variants:
+        if v.kind not in {"snv", "mnv", "indel"} or v.filter != "PASS" or not (_terms(v) & COUNTED_CONSEQUENCES):
+            continue
+        if (v.vaf is not None and v.vaf < MIN_VAF) or (v.depth is not None and v.depth < MIN_DEPTH):
+            continue
+        if tumor_only and is_germline_like(v.vaf):
+            excluded += 1
+            continue
+        counted += 1
+    return counted, excluded
+
+
+def compute_tmb(variants: Iterable[Variant], panel_size_mb: float, tumor_only: bool,
+                lab_reported: float | None = None) -> TmbResult:
+    """TMB in mutations/Mb from the assay's panel size, with TMB-high per the FDA threshold."""
+    counted, excluded = count_eligible(variants, tumor_only)
+    value = round(counted / panel_size_mb, 2)
+    return TmbResult(counted=counted, excluded_germline_like=excluded, panel_size_mb=panel_size_mb, tmb_per_mb=value,
+                     tmb_high=value >= TMB_HIGH_THRESHOLD, lab_reported=lab_reported)
+
+
+def msi_high(msi_status: str | None) -> bool:
+    """MSI-H exactly as the lab reported it; no inference from variants."""
+    return msi_status == "MSI-H"

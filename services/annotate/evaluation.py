@@ -1,0 +1,298 @@
+"""Evaluation of the interpretation against expert calls made outside this project: CIViC's assertions with AMP
+tiers and its accepted level A/B predictive evidence items (CIViC data, CC0).
+
+Each expert call becomes a Variant input (gene + variant name -> p. change or class; disease -> OncoTree code via
+knowledge/civic_disease_to_oncotree.yaml) and goes through `interpret`. The headline number uses a knowledge base of
+the curated built-in set ONLY: evaluating with a KB built from the same CIViC release would be circular. The same
+cases are also run with built-in + CIViC as a consistency check of the importer and tiering, labelled as such.
+
+Expected tiers: an assertion's own AMP category; an A/B predictive item that supports sensitivity or resistance in a
+disease = Tier I in that disease (AMP Tier I: level A/B evidence, Li et al. 2017, PMID:27993330).
+
+    python -m services.annotate.evaluation [CIVIC_DIR] [--write-doc docs/evaluation.md]
+"""
+
+import argparse
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from contracts.variant import Variant
+from services.annotate.domain.civic import import_release
+from services.annotate.domain.interpret import ResultContext, interpret
+from services.annotate.domain.knowledge import KbRecord, KnowledgeBase
+from services.annotate.domain.oncotree import DiseaseMapping, OncoTree
+from services.annotate.domain.protein import parse_protein
+from services.annotate.domain.triage import RuleSet
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+DEFAULT_CIVIC_DIR = SHARED_DATA / "civic"
+DEFAULT_ONCOTREE = SHARED_DATA / "oncotree" / "oncotree_2025_10_03.json"
+MAPPING_PATH = REPO_ROOT / "services" / "annotate" / "knowledge" / "civic_disease_to_oncotree.yaml"
+_EVALUATED_SIGNIFICANCE = {"sensitivity", "resistance", "reduced_sensitivity"}
+
+
+@dataclass
+class Case:
+    """One expert call: the CIViC record, the variant built from it and the expected AMP tier/level."""
+
+    record: KbRecord
+    expected_tier: str
+    expected_level: str | None
+    variant: Variant | None = None
+    tumour: str | None = None
+    not_evaluable: str | None = None
+
+
+@dataclass
+class Outcome:
+    case: Case
+    tier: str
+    level: str | None
+    agree: bool
+    reason: str = ""
+
+
+@dataclass
+class Report:
+    label: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    not_evaluable: list[Case] = field(default_factory=list)
+
+    @property
+    def agreement(self) -> float:
+        return 100.0 * sum(o.agree for o in self.outcomes) / len(self.outcomes) if self.outcomes else 0.0
+
+    def per_tier(self) -> dict[str, Counter]:
+        table: dict[str, Counter] = defaultdict(Counter)
+        for o in self.outcomes:
+            key = f"{o.case.expected_tier}{o.case.expected_level or ''}"
+            table[key][o.tier] += 1
+            table[key]["agree"] += o.agree
+        return dict(sorted(table.items()))
+
+
+def expert_cases(records: list[KbRecord]) -> list[Case]:
+    """Assertions with an AMP category, then accepted A/B predictive evidence supporting sensitivity/resistance."""
+    cases = [Case(r, r.amp_tier, r.amp_level) for r in records if r.record_type == "assertion" and r.amp_tier]
+    cases += [Case(r, "I", r.evidence_level) for r in records
+              if r.record_type == "evidence" and r.evidence_type == "predictive" and r.evidence_level in {"A", "B"}
+              and r.direction == "supports" and r.significance in _EVALUATED_SIGNIFICANCE]
+    return cases
+
+
+def _reference_residues(records: list[KbRecord]) -> dict[tuple[str, int], str]:
+    """(gene, codon) -> reference amino acid, learned from CIViC variant names of the same release."""
+    out: dict[tuple[str, int], str] = {}
+    for r in records:
+        if r.record_type == "variant":
+            for protein in r.match.proteins:
+                if (change := parse_protein(protein)) is not None:
+                    out.setdefault((r.gene, change.start), change.ref)
+    return out
+
+
+def _missense(gene: str, codon: int, residues: dict[tuple[str, int], str], locus: dict) -> Variant:
+    ref = residues.get((gene, codon), "X")
+    alt = "D" if ref != "D" else "E"  # codon-level call instantiated as a change to Asp (Glu when ref is Asp)
+    return Variant(kind="snv", gene=gene, hgvsp=f"p.{ref}{codon}{alt}", consequence="missense_variant", **locus)
+
+
+def build_variant(record: KbRecord, residues: dict[tuple[str, int], str], kb: KnowledgeBase) -> Variant | str:
+    """A representative Variant for a CIViC variant name, or the reason none can be built."""
+    m, gene = record.match, record.gene
+    locus = {"chrom": "0", "pos": 0, "ref": "N", "alt": "N", "vaf": 0.2, "depth": 500}
+    if record.loci and record.loci[0].ref and record.loci[0].alt and record.loci[0].build == "GRCh37":
+        lc = record.loci[0]
+        locus.update(chrom=lc.chrom, pos=lc.pos, ref=lc.ref, alt=lc.alt)
+    if m.kind == "protein" and m.proteins:
+        change = parse_protein(m.proteins[0])
+        simple = change is not None and change.kind in {"missense", "nonsense"}
+        consequence = {"missense": "missense_variant", "nonsense": "stop_gained", "frameshift": "frameshift_variant",
+                       "deletion": "inframe_deletion", "insertion": "inframe_insertion", "duplication": "inframe_insertion",
+                       "delins": "protein_altering_variant"}.get(change.kind if change else "", "protein_altering_variant")
+        return Variant(kind="snv" if simple else "indel", gene=gene, hgvsp=f"p.{m.proteins[0]}", consequence=consequence,
+                       **locus)
+    if m.kind == "protein" and m.codons:
+        return _missense(gene, m.codons[0], residues, locus)
+    simple = {
+        "exon19_inframe_deletion": dict(kind="indel", hgvsp="p.E746_A750del", consequence="inframe_deletion"),
+        "exon20_insertion": dict(kind="indel", hgvsp="p.D770_N771insSVD", consequence="inframe_insertion"),
+        "met_exon14_skipping": dict(kind="snv", hgvsc="NM_000245.2:c.3028+1G>T", consequence="splice_donor_variant"),
+        "truncating": dict(kind="indel", consequence="frameshift_variant"),
+    }
+    if m.kind in simple:
+        return Variant(gene=gene, **{**locus, **simple[m.kind]})
+    if m.kind in {"amplification", "deletion"}:
+        return Variant(chrom="0", pos=0, ref="N", alt="<CNV>", kind="cnv", gene=gene,
+                       copy_number=10.0 if m.kind == "amplification" else 0.0)
+    if m.kind == "fusion":
+        return Variant(chrom="0", pos=0, ref="N", alt="<BND>", kind="fusion", gene=gene, partner_gene=m.partner)
+    if m.kind == "oncogenic_mutation":
+        if gene in kb.hotspots:
+            return _missense(gene, min(kb.hotspots[gene]), residues, locus)
+        if gene in kb.tumour_suppressors:
+            return Variant(gene=gene, **{**locus, **simple["truncating"]})
+        return f"gene-level mutation in a gene with no curated hotspot or tumour-suppressor role: '{record.alteration}'"
+    return ("not a DNA sequence variant this pipeline represents (expression, methylation, rsID, combination, ITD...): "
+            f"'{record.alteration}'")
+
+
+def prepare(cases: list[Case], residues: dict[tuple[str, int], str], kb: KnowledgeBase) -> None:
+    """Attach the variant and OncoTree code to each case, or the reason it cannot be evaluated."""
+    for case in cases:
+        built = build_variant(case.record, residues, kb)
+        if isinstance(built, str):
+            case.not_evaluable = built
+        elif not case.record.tumor_types:
+            case.not_evaluable = f"disease has no OncoTree mapping: '{case.record.disease}'"
+        else:
+            case.variant, case.tumour = built, case.record.tumor_types[0]
+
+
+def _reason(case: Case, tier: str, level: str | None, kb: KnowledgeBase) -> str:
+    rows = [r for r in kb.by_gene.get(case.record.gene, []) if r.source == "builtin"]
+    if tier == "III":
+        if not rows:
+            return f"no curated built-in row for {case.record.gene}"
+        given = case.variant.hgvsp or case.variant.hgvsc or case.variant.consequence or case.variant.kind
+        return (f"built-in rows for {case.record.gene} do not cover the input built from '{case.record.alteration}' "
+                f"({given})")
+    if tier == "II" and case.expected_tier == "I":
+        return (f"built-in evidence for {case.record.gene} {case.record.alteration} is for other tumour types "
+                f"than {case.tumour} ({case.record.disease}); or the therapy is not approved there")
+    if tier == "I" and case.expected_tier == "II":
+        return f"built-in level A row for {case.record.gene} in {case.tumour}; CIViC assertion is Tier II"
+    return "tier differs"
+
+
+def run(cases: list[Case], kb: KnowledgeBase, oncotree: OncoTree, rules: RuleSet, label: str) -> Report:
+    """Interpret every evaluable case with this knowledge base and compare tiers."""
+    report = Report(label)
+    for case in cases:
+        if case.variant is None:
+            report.not_evaluable.append(case)
+            continue
+        ctx = ResultContext(result_key=case.record.record_id, case_id=case.record.record_id, tumor_type=case.tumour,
+                            specimen_id="eval", collected_on=date(2021, 8, 1), genome_build="GRCh37", panel_size_mb=1.0)
+        interp = interpret(ctx, [case.variant], kb, oncotree, rules)
+        finding = interp.findings[0] if interp.findings else None
+        tier = finding.amp_tier if finding else "III"
+        level = finding.amp_level if finding else None
+        agree = tier == case.expected_tier
+        report.outcomes.append(Outcome(case, tier, level, agree, "" if agree else _reason(case, tier, level, kb)))
+    return report
+
+
+def evaluate(civic_dir: Path = DEFAULT_CIVIC_DIR, oncotree_path: Path = DEFAULT_ONCOTREE,
+             limit: int | None = None) -> tuple[Report, Report]:
+    """(built-in-only report, built-in + CIViC consistency report) for a CIViC export directory."""
+    oncotree = OncoTree.load(oncotree_path)
+    civic = import_release(civic_dir, DiseaseMapping.load(MAPPING_PATH))
+    builtin_kb = KnowledgeBase.build()
+    full_kb = KnowledgeBase.build(civic_records=civic.records, civic_release=civic.release)
+    rules = RuleSet.load()
+    cases = expert_cases(civic.records)[:limit]
+    prepare(cases, _reference_residues(civic.records), builtin_kb)
+    return (run(cases, builtin_kb, oncotree, rules, f"built-in curated set vs CIViC {civic.release} expert calls"),
+            run(cases, full_kb, oncotree, rules, f"consistency check: built-in + CIViC {civic.release} KB (circular)"))
+
+
+def agreement_line(report: Report) -> str:
+    return f"agreement: {report.agreement:.1f}% (n={len(report.outcomes)})"
+
+
+def table_rows(report: Report) -> list[list[str]]:
+    rows = []
+    for expected, counts in report.per_tier().items():
+        n = sum(v for k, v in counts.items() if k != "agree")
+        rows.append([expected, str(n), str(counts["I"]), str(counts["II"]), str(counts["III"]), str(counts["IV"]),
+                     f"{100.0 * counts['agree'] / n:.1f}%"])
+    return rows
+
+
+HEADERS = ["expected", "n", "ours I", "ours II", "ours III", "ours IV", "agreement"]
+
+
+def _print_table(report: Report) -> None:
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:  # plain text when rich is missing
+        print(report.label)
+        for row in [HEADERS, *table_rows(report)]:
+            print("  ".join(f"{c:>9}" for c in row))
+        return
+    table = Table(title=report.label)
+    for h in HEADERS:
+        table.add_column(h, justify="right")
+    for row in table_rows(report):
+        table.add_row(*row)
+    Console(width=120).print(table)
+
+
+def disagreements(report: Report) -> list[str]:
+    lines = []
+    for o in report.outcomes:
+        if not o.agree:
+            r = o.case.record
+            lines.append(f"{r.record_id} {r.gene} {r.alteration} in {r.disease} ({o.case.tumour}): expected "
+                         f"{o.case.expected_tier}{o.case.expected_level or ''}, got {o.tier}{o.level or ''} - {o.reason}")
+    return lines
+
+
+def markdown(builtin: Report, consistency: Report) -> str:
+    """docs/evaluation.md content: both tables, not-evaluable reasons, every disagreement."""
+    out = ["# Evaluation against CIViC expert calls", "",
+           "Generated by `python -m services.annotate.evaluation --write-doc docs/evaluation.md`. See the module",
+           "docstring of `services/annotate/evaluation.py` for the method.", "",
+           "Reading the numbers:", "",
+           "- The headline is the built-in curated set alone (52 rows written for oncorelay) against CIViC's expert calls.",
+           "  CIViC level B items are single studies, many on drugs or settings no label or guideline covers (e.g. KRAS",
+           "  in NSCLC as EGFR-TKI resistance), and many genes (ABL1, KIT, PML, DNMT3A, JAK2...) have no built-in row:",
+           "  those become Tier III here by design; Tier IIC means the built-in row exists for another tumour type.",
+           "- Codon- and gene-level CIViC variants ('V600', 'MUTATION') are instantiated as one representative change",
+           "  (a change to Asp at the codon, or the gene's first curated hotspot codon); when that change is outside the",
+           "  labelled variants (e.g. BRAF V600D vs the V600E/K melanoma labels) the call differs, which is correct for",
+           "  the input but counts as a disagreement.",
+           "- The consistency check puts the same CIViC release in the knowledge base; it is circular and only shows",
+           "  that import, matching and tiering reproduce CIViC's own levels (the one IIC assertion becomes Tier I there",
+           "  because CIViC also holds level B evidence for that variant and disease).",
+           "- Not evaluable: expression, methylation, rsIDs, combinations, FLT3-ITD and similar names that no DNA",
+           "  variant input represents, and diseases without an OncoTree mapping.", ""]
+    for report in (builtin, consistency):
+        out += [f"## {report.label}", "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+        out += ["| " + " | ".join(row) + " |" for row in table_rows(report)]
+        out += ["", f"`{agreement_line(report)}`", ""]
+    reasons = Counter((c.not_evaluable or "").split(":")[0] for c in builtin.not_evaluable)
+    out += ["## Not evaluable", "", f"{len(builtin.not_evaluable)} expert calls could not be turned into a variant input:", ""]
+    out += [f"- {n} x {reason}" for reason, n in reasons.most_common()]
+    out += ["", "## Disagreements (built-in curated set)", ""] + [f"- {line}" for line in disagreements(builtin)]
+    out += ["", "## Disagreements (consistency check with CIViC in the KB)", ""]
+    out += [f"- {line}" for line in disagreements(consistency)]
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Agreement of oncorelay tiers with CIViC expert calls")
+    parser.add_argument("civic_dir", nargs="?", default=str(DEFAULT_CIVIC_DIR), help="CIViC TSV export directory")
+    parser.add_argument("--oncotree", default=str(DEFAULT_ONCOTREE), help="OncoTree release JSON")
+    parser.add_argument("--write-doc", metavar="PATH", help="also write the markdown report here")
+    args = parser.parse_args(argv)
+    builtin, consistency = evaluate(Path(args.civic_dir), Path(args.oncotree))
+    _print_table(consistency)
+    print(agreement_line(consistency).replace("agreement", "consistency agreement"))
+    print(f"not evaluable: {len(builtin.not_evaluable)} expert calls (no DNA variant representation or unmapped disease)")
+    print("disagreements (built-in curated set):")
+    for line in disagreements(builtin):
+        print(f"  {line}")
+    if args.write_doc:
+        Path(args.write_doc).write_text(markdown(builtin, consistency))
+    _print_table(builtin)
+    print(agreement_line(builtin))
+
+
+if __name__ == "__main__":
+    main()

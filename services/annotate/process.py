@@ -1,0 +1,150 @@
+"""annotate's handling of one ingested result: interpret it, store the interpretation, decide on review.
+
+Redelivery-safe: the interpretation is keyed by result_key and recomputed identically, the patient's
+specimen record is an upsert, the case only moves forward, and the alert id is derived from the
+result and its reasons, so a repeated alert is recognised downstream.
+"""
+
+import asyncio
+import hashlib
+import logging
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from contracts import topics
+from contracts.events import CaseAnnotated, MtbReviewRequired, ReviewReason, VariantsIngested
+from services.annotate import kb_store, store
+from services.annotate.domain.interpret import Interpretation, InterpretSettings, ResultContext, case_facts, interpret
+from services.annotate.domain.knowledge import KnowledgeBase
+from services.annotate.domain.longitudinal import LongitudinalSettings, PatientHistory, SpecimenObservation
+from services.annotate.domain.oncotree import OncoTree
+from services.annotate.domain.triage import RuleSet
+from services.common import metrics
+from services.common.cases import advance_case
+from services.common.runtime import Publish
+from services.common.settings import Settings
+
+log = logging.getLogger("oncorelay.annotate")
+SERVICE = "annotate"
+ONCOTREE_TABLE = Path(__file__).parent / "knowledge" / "oncotree.tsv"
+# Stored interpretations keep every tier I-III finding that has evidence or is oncogenic, and at most
+# this many plain VUS (the count of all VUS is kept), so a 200,000-variant result stays one document.
+MAX_STORED_VUS = 500
+
+
+def alert_id(result_key: str, reason_codes: list[str]) -> str:
+    """Stable id of the alert for a result and its reasons: the same input never makes two alerts."""
+    material = result_key + "|" + ",".join(sorted(reason_codes))
+    return hashlib.sha256(material.encode()).hexdigest()[:24]
+
+
+def load_rules(settings: Settings) -> RuleSet:
+    return RuleSet.load(settings.rules_file) if settings.rules_file else RuleSet.load()
+
+
+
+class Annotator:
+    def __init__(self, db: AsyncDatabase, publish: Publish, settings: Settings) -> None:
+        self.db = db
+        self.publish = publish
+        self.settings = settings
+        self.oncotree = OncoTree.load_table(ONCOTREE_TABLE)
+        self.rules = load_rules(settings)
+        self.kb = KnowledgeBase.build()
+        self.interpret_settings = InterpretSettings(
+            longitudinal=LongitudinalSettings(rise_factor=settings.ctdna_rise_factor)
+        )
+
+    async def refresh_knowledge(self) -> None:
+        """Load the stored knowledge base if its version differs from the one in use."""
+        version = await kb_store.stored_version(self.db)
+        if version is not None and version != self.kb.version:
+            self.kb = await kb_store.load(self.db)
+            log.info("knowledge base loaded", extra={"kb_version": self.kb.version})
+
+    async def handle(self, raw: bytes) -> Interpretation:
+        started = time.perf_counter()
+        event = VariantsIngested.model_validate_json(raw)
+        variants = await store.load_variants(self.db, event.result_key)
+        history = await self._history(event)
+        previous = await self._previous(event)
+        context = ResultContext.from_event(event)
+        interp = await asyncio.to_thread(
+            interpret, context, variants, self.kb, self.oncotree, self.rules, history, previous, self.interpret_settings
+        )
+        await store.save_interpretation(self.db, event.result_key, _document(event, interp))
+        await store.save_specimen(self.db, event.result_key, {
+            "patient_pseudonym": event.patient_pseudonym,
+            "result_id": event.result_id,
+            "result_version": event.result_version,
+            "collected_on": event.specimen.collected_on.isoformat(),
+            "observation": interp.current_specimen.model_dump(mode="json"),
+        })
+        now = datetime.now(UTC)
+        decision = interp.triage
+        await advance_case(self.db, event.case_id, event.result_key, event.published_at, "annotated",
+                           f"kb {interp.kb_version}, rules {interp.ruleset_version}")
+        final_stage = "review_required" if interp.alert else "report_ready"
+        await advance_case(self.db, event.case_id, event.result_key, event.published_at, final_stage,
+                           "; ".join(r.code for r in decision.reasons))
+        reasons = [ReviewReason(rule_id=r.rule_id, code=r.code, summary=r.summary) for r in decision.reasons]
+        await self.publish(topics.CASES_ANNOTATED, event.case_id, CaseAnnotated(
+            result_key=event.result_key, result_id=event.result_id, result_version=event.result_version,
+            case_id=event.case_id, tumor_type=event.tumor_type, findings=interp.finding_summaries(),
+            tmb_per_mb=interp.tmb.tmb_per_mb, msi_status=interp.msi_status, needs_review=interp.alert,
+            priority=decision.priority if interp.alert else None, reasons=reasons if interp.alert else [],
+            kb_version=interp.kb_version, ruleset_version=interp.ruleset_version,
+            published_at=event.published_at, annotated_at=now,
+        ))
+        metrics.END_TO_END_SECONDS.labels("annotated").observe((now - event.published_at).total_seconds())
+        if interp.alert:
+            await self.publish(topics.MTB_ALERTS, event.case_id, MtbReviewRequired(
+                alert_id=alert_id(event.result_key, [r.code for r in reasons]),
+                case_id=event.case_id, result_key=event.result_key, result_id=event.result_id,
+                result_version=event.result_version, lab_id=event.lab_id, treating_site=event.treating_site,
+                tumor_type=event.tumor_type, priority=decision.priority, reasons=reasons,
+                findings=interp.finding_summaries(), kb_version=interp.kb_version,
+                ruleset_version=interp.ruleset_version, published_at=event.published_at, raised_at=now,
+            ))
+        metrics.PROCESSING_SECONDS.labels(SERVICE, "annotate").observe(time.perf_counter() - started)
+        return interp
+
+    async def _history(self, event: VariantsIngested) -> PatientHistory:
+        earlier = await store.specimen_history(self.db, event.patient_pseudonym, event.result_key)
+        specimens = [
+            SpecimenObservation.model_validate(d["observation"]) for d in earlier
+            if d["result_id"] != event.result_id  # an amended result replaces, not follows, its earlier version
+        ]
+        return PatientHistory(patient_pseudonym=event.patient_pseudonym, specimens=specimens)
+
+    async def _previous(self, event: VariantsIngested) -> Interpretation | None:
+        if event.result_version == 1:
+            return None
+        document = await store.previous_interpretation(self.db, event.result_id, event.result_version)
+        return Interpretation.model_validate(document["interpretation"]) if document else None
+
+
+def _document(event: VariantsIngested, interp: Interpretation) -> dict:
+    """The stored interpretation: the model (VUS beyond MAX_STORED_VUS left out) plus triage facts for replay."""
+    kept, vus = [], 0
+    for finding in interp.findings:
+        plain_vus = finding.amp_tier == "III" and not finding.evidence
+        if plain_vus:
+            vus += 1
+            if vus > MAX_STORED_VUS:
+                continue
+        kept.append(finding)
+    stored = interp.model_copy(update={"findings": kept})
+    return {
+        "result_id": event.result_id,
+        "result_version": event.result_version,
+        "case_id": event.case_id,
+        "patient_pseudonym": event.patient_pseudonym,
+        "interpretation": stored.model_dump(mode="json"),
+        "findings_omitted": len(interp.findings) - len(kept),
+        "facts": case_facts(interp).model_dump(mode="json"),
+        "annotated_at": datetime.now(UTC),
+    }

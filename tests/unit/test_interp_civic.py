@@ -1,0 +1,65 @@
+from pathlib import Path
+
+import pytest
+
+from services.annotate.domain.civic import diff, import_release, parse_variant_name
+from services.annotate.domain.oncotree import DiseaseMapping
+
+REPO = Path(__file__).resolve().parents[2]
+CIVIC = REPO.parent / "shared" / "data" / "civic"
+MAPPING = REPO / "services" / "annotate" / "knowledge" / "civic_disease_to_oncotree.yaml"
+
+
+@pytest.fixture(scope="module")
+def release():
+    return import_release(CIVIC, DiseaseMapping.load(MAPPING))
+
+
+def test_release_counts_match_the_published_export(release):
+    assert release.release == "01-Aug-2021"
+    assert release.counts == {"variant": 1469, "evidence": 3650, "assertion": 18}
+
+
+def test_ragged_variant_rows_are_kept_and_reported(release):
+    ragged = [w for w in release.warnings if "VariantSummaries" in w]
+    assert len(ragged) == 6
+    braf = next(r for r in release.records if r.record_id == "civic:VID12")
+    assert (braf.loci[0].chrom, braf.loci[0].pos, braf.loci[0].ref, braf.loci[0].alt) == ("7", 140453136, "A", "T")
+
+
+def test_assertion_amp_category_is_parsed(release):
+    by_id = {r.record_id: r for r in release.records}
+    erbb2 = by_id["civic:AID2"]
+    assert (erbb2.amp_tier, erbb2.amp_level, erbb2.tumor_types, erbb2.match.kind) == ("I", "A", ["BRCA"], "amplification")
+    acvr1 = by_id["civic:AID9"]
+    assert (acvr1.amp_tier, acvr1.amp_level, acvr1.tumor_types) == ("II", "C", ["DMG"])
+
+
+def test_evidence_item_keeps_level_direction_drugs_and_pmid(release):
+    eid = next(r for r in release.records if r.record_id == "civic:EID1")
+    assert (eid.gene, eid.alteration, eid.evidence_type, eid.direction, eid.evidence_level) == (
+        "JAK2", "V617F", "diagnostic", "supports", "B")
+    assert eid.citations[0].startswith("PMID:16081687")
+
+
+def test_variant_names_become_matchers():
+    assert parse_variant_name("BRAF", "V600E").proteins == ["V600E"]
+    assert parse_variant_name("KRAS", "G12/G13").codons == [12, 13]
+    assert parse_variant_name("EGFR", "EXON 19 DELETION").kind == "exon19_inframe_deletion"
+    assert parse_variant_name("ALK", "EML4-ALK").partner == "EML4"
+    assert parse_variant_name("ABL1", "BCR-ABL T315I").proteins == ["T315I"]
+    assert parse_variant_name("VHL", "Q195* (c.583C>T)").proteins == ["Q195*"]
+    assert parse_variant_name("ERBB2", "AMPLIFICATION").kind == "amplification"
+    assert parse_variant_name("CD274", "EXPRESSION").kind == "unsupported"
+
+
+def test_diff_reports_added_removed_and_changed_by_type(release):
+    old = release.records
+    new = [r for r in old if r.record_id != "civic:EID1"]
+    new = [r.model_copy(update={"rating": 1}) if r.record_id == "civic:EID2" else r for r in new]
+    new.append(old[0].model_copy(update={"record_id": "civic:VID999999"}))
+    change = diff(old, new)
+    assert change.added == {"variant": 1}
+    assert change.removed == {"evidence": 1}
+    assert change.changed == {"evidence": 1}
+    assert change.unchanged == len(old) - 2

@@ -1,0 +1,97 @@
+from pathlib import Path
+
+import pytest
+
+from contracts.variant import Variant
+from services.annotate.domain.civic import import_release
+from services.annotate.domain.knowledge import KnowledgeBase
+from services.annotate.domain.matching import VariantView, match_broad, match_specific
+from services.annotate.domain.oncotree import DiseaseMapping
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO.parent / "shared" / "data"
+MAPPING = REPO / "services" / "annotate" / "knowledge" / "civic_disease_to_oncotree.yaml"
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return KnowledgeBase.build()
+
+
+@pytest.fixture(scope="module")
+def civic_kb() -> KnowledgeBase:
+    civic = import_release(DATA / "civic", DiseaseMapping.load(MAPPING))
+    return KnowledgeBase.build(civic_records=civic.records, civic_release=civic.release)
+
+
+def snv(gene=None, hgvsp=None, consequence="missense_variant", chrom="7", pos=1, ref="A", alt="T", **kw) -> Variant:
+    return Variant(chrom=chrom, pos=pos, ref=ref, alt=alt, kind=kw.pop("kind", "snv"), gene=gene, hgvsp=hgvsp,
+                   consequence=consequence, **kw)
+
+
+def ids(matches) -> set[str]:
+    return {m.record.record_id for m in matches}
+
+
+def test_protein_matches_in_one_and_three_letter_forms(kb):
+    for hgvsp in ("p.Val600Glu", "p.V600E", "NP_004324.2:p.(Val600Glu)"):
+        assert "BI-BRAF-V600-MEL" in ids(match_specific(VariantView(snv("BRAF", hgvsp), "GRCh38"), kb))
+
+
+def test_braf_v600e_matches_by_coordinates_on_both_builds_without_annotation(kb):
+    grch38 = snv(chrom="chr7", pos=140753336, ref="A", alt="T")
+    grch37 = snv(chrom="7", pos=140453136, ref="A", alt="T")
+    assert "BI-BRAF-V600E-NSCLC" in ids(match_specific(VariantView(grch38, "GRCh38"), kb))
+    assert "BI-BRAF-V600E-NSCLC" in ids(match_specific(VariantView(grch37, "GRCh37"), kb))
+    assert not match_specific(VariantView(grch37, "GRCh38"), kb)
+
+
+def test_civic_grch37_coordinates_match_egfr_t790m(civic_kb):
+    found = match_specific(VariantView(snv(chrom="7", pos=55249071, ref="C", alt="T"), "GRCh37"), civic_kb)
+    assert {m.matched_by for m in found} == {"coordinates"}
+    assert "civic:EID879" in ids(found) or any(m.record.alteration == "T790M" for m in found)
+
+
+def test_any_kras_codon_12_change_matches_the_crc_resistance_class(kb):
+    found = match_specific(VariantView(snv("KRAS", "p.Gly12Asp"), "GRCh37"), kb)
+    assert {"BI-RAS-CRC-RES"} <= ids(found)
+    assert next(m for m in found if m.record.record_id == "BI-RAS-CRC-RES").matched_by == "codon"
+    assert "BI-KRAS-G12C-NSCLC" not in ids(found)
+
+
+def test_egfr_exon19_deletion_class_matches_a_real_deletion(kb):
+    variant = snv("EGFR", "p.Glu746_Ala750del", "inframe_deletion", pos=55242464, ref="AGGAATTAAGAGAAGC", alt="A", kind="indel")
+    assert "BI-EGFR-EX19DEL-NSCLC" in ids(match_specific(VariantView(variant, "GRCh37"), kb))
+
+
+def test_truncating_brca1_matches_and_missense_does_not(kb):
+    truncating = snv("BRCA1", "p.Gln1756ProfsTer74", "frameshift_variant", kind="indel")
+    assert "BI-BRCA-LOF-BREAST" in ids(match_specific(VariantView(truncating, "GRCh38"), kb))
+    assert not match_specific(VariantView(snv("BRCA1", "p.Arg1699Trp"), "GRCh38"), kb)
+
+
+def test_amplification_needs_copy_number_at_threshold(kb):
+    high = Variant(chrom="17", pos=37856333, ref="N", alt="<DUP>", kind="cnv", gene="ERBB2", copy_number=8)
+    low = high.model_copy(update={"copy_number": 3.0})
+    assert "BI-ERBB2-AMP-BREAST" in ids(match_specific(VariantView(high, "GRCh37"), kb))
+    assert not match_specific(VariantView(low, "GRCh37"), kb)
+
+
+def test_fusion_from_bnd_record_matches_either_gene(kb):
+    bnd = Variant(chrom="2", pos=29446394, ref="N", alt="N[2:42522656[", kind="sv", svtype="BND", gene="EML4",
+                  partner_gene="ALK")
+    assert "BI-ALK-FUSION-NSCLC" in ids(match_specific(VariantView(bnd, "GRCh37"), kb))
+    lone = bnd.model_copy(update={"partner_gene": None})
+    assert not match_specific(VariantView(lone, "GRCh37"), kb)
+
+
+def test_civic_named_fusion_partner_must_agree(civic_kb):
+    fusion = Variant(chrom="2", pos=1, ref="N", alt="<BND>", kind="fusion", gene="ALK", partner_gene="EML4")
+    alteration = {m.record.alteration for m in match_specific(VariantView(fusion, "GRCh37"), civic_kb)}
+    assert "EML4-ALK" in alteration and "NPM-ALK" not in alteration
+
+
+def test_gene_level_mutation_records_need_an_oncogenic_variant(civic_kb):
+    view = VariantView(snv("KRAS", "p.Gly12Asp"), "GRCh37")
+    assert match_broad(view, civic_kb, oncogenic=True)
+    assert not match_broad(view, civic_kb, oncogenic=False)

@@ -1,0 +1,97 @@
+from pathlib import Path
+
+import pytest
+
+from contracts.variant import Variant
+from services.annotate.domain.civic import import_release
+from services.annotate.domain.knowledge import KnowledgeBase
+from services.annotate.domain.matching import VariantView, match_broad, match_specific
+from services.annotate.domain.oncogenicity import classify
+from services.annotate.domain.oncotree import DiseaseMapping, OncoTree
+from services.annotate.domain.tiering import tier
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO.parent / "shared" / "data"
+MAPPING = REPO / "services" / "annotate" / "knowledge" / "civic_disease_to_oncotree.yaml"
+
+
+@pytest.fixture(scope="module")
+def tree() -> OncoTree:
+    return OncoTree.load(DATA / "oncotree" / "oncotree_2025_10_03.json")
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return KnowledgeBase.build()
+
+
+def call(kb, tree, tumour, gene, hgvsp=None, consequence="missense_variant", **kw):
+    variant = Variant(chrom="1", pos=1, ref="A", alt="T", kind=kw.pop("kind", "snv"), gene=gene, hgvsp=hgvsp,
+                      consequence=consequence, **kw)
+    view = VariantView(variant, "GRCh38")
+    specific = match_specific(view, kb)
+    onc = classify(view, specific, kb)
+    return tier(specific + match_broad(view, kb, onc.call != "vus"), tumour, tree), onc
+
+
+def test_braf_v600e_in_cutaneous_melanoma_is_tier_ia_and_escat_ia(kb, tree):
+    result, onc = call(kb, tree, "SKCM", "BRAF", "p.Val600Glu")
+    assert (result.amp_label, result.escat_tier, onc.call) == ("IA", "I-A", "oncogenic")
+    assert "dabrafenib + trametinib" in result.therapies_sensitive
+    assert any("Tafinlar" in c for c in result.citations)
+    assert result.discordance is None
+
+
+def test_nsclc_evidence_applies_to_luad(kb, tree):
+    result, _ = call(kb, tree, "LUAD", "EGFR", "p.Leu858Arg")
+    assert (result.amp_label, result.escat_tier) == ("IA", "I-A")
+    assert "osimertinib" in result.therapies_sensitive
+
+
+def test_evidence_in_another_tumour_type_is_tier_iic_and_escat_iiia(kb, tree):
+    result, _ = call(kb, tree, "PAAD", "EGFR", "p.Leu858Arg")
+    assert (result.amp_label, result.escat_tier) == ("IIC", "III-A")
+    assert result.therapies_sensitive == [] and "osimertinib" in result.therapies_other_tumour
+    assert all(not e.same_tumour_type for e in result.evidence)
+
+
+def test_tumour_agnostic_label_excludes_colorectal_but_crc_row_applies(kb, tree):
+    result, _ = call(kb, tree, "COAD", "BRAF", "p.V600E")
+    applied = {e.record_id: e.same_tumour_type for e in result.evidence}
+    assert applied["BI-BRAF-V600E-AGNOSTIC"] is False and applied["BI-BRAF-V600E-CRC"] is True
+    assert result.therapies_sensitive == ["encorafenib + cetuximab"]
+    agnostic, _ = call(kb, tree, "CHOL", "BRAF", "p.V600E")
+    assert (agnostic.amp_label, agnostic.escat_tier) == ("IA", "I-C")
+
+
+def test_kras_in_colorectal_is_tier_i_for_resistance_with_a_discordance_note(kb, tree):
+    result, _ = call(kb, tree, "READ", "KRAS", "p.Gly13Asp")
+    assert result.amp_label == "IA"
+    assert result.therapies_resistant == ["cetuximab", "panitumumab"]
+    assert "resistance" in result.discordance
+
+
+def test_erbb2_amplification_in_crc_shows_amp_escat_disagreement(kb, tree):
+    result, _ = call(kb, tree, "COADREAD", "ERBB2", kind="cnv", consequence=None, copy_number=12.0)
+    assert (result.amp_label, result.escat_tier) == ("IA", "II-B")
+    assert result.discordance.startswith("AMP Tier IA but ESCAT II-B")
+
+
+def test_unknown_missense_is_an_explicit_vus_tier_iii(kb, tree):
+    result, onc = call(kb, tree, "LUAD", "ZNF217", "p.Arg10Trp")
+    assert (result.amp_tier, result.amp_level, onc.call) == ("III", None, "vus")
+    assert "unknown significance" in onc.basis
+
+
+def test_truncating_tumour_suppressor_is_likely_oncogenic(kb, tree):
+    _, onc = call(kb, tree, "LUAD", "STK11", "p.Gln37Ter", "stop_gained")
+    assert onc.call == "likely_oncogenic"
+
+
+def test_civic_assertion_gives_its_own_tier_in_its_disease(tree):
+    civic = import_release(DATA / "civic", DiseaseMapping.load(MAPPING))
+    assertions = [r for r in civic.records if r.record_type == "assertion"]
+    kb = KnowledgeBase.build(civic_records=assertions, civic_release=civic.release)
+    result, _ = call(kb, tree, "DMG", "ACVR1", "p.Gly328Val")
+    assert result.amp_label == "IIC"
+    assert [e.record_id for e in result.evidence] == ["civic:AID9"]
