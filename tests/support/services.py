@@ -60,16 +60,26 @@ class ServiceProcesses:
         raise TimeoutError(f"{name} not ready after {timeout_s} s:\n{self.log_tail(name)}")
 
     def start_all(self) -> None:
-        for name in SERVICES:
-            self.start(name)
-        for name in SERVICES:
-            self.wait_ready(name)
+        """Start the three services and wait until each is ready; on failure, stop them all."""
+        try:
+            for name in SERVICES:
+                self.start(name)
+            for name in SERVICES:
+                self.wait_ready(name)
+        except BaseException:
+            self.stop_all()
+            raise
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Send `sig` and wait for the process to end (SIGKILL after 30 s if it ignores SIGTERM)."""
         process = self.processes[name]
         if process.poll() is None:
             process.send_signal(sig)
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
     def stop_all(self) -> None:
         for name in self.processes:
