@@ -4,7 +4,8 @@ from contracts import topics
 from services.annotate.process import SERVICE, Annotator
 from services.common import metrics
 from services.common.mongo import connect, database, ensure_indexes
-from services.common.runtime import Health, declare_topics, publisher, until_done
+from services.common.parking import parker
+from services.common.runtime import Health, declare_topics, process_or_park, publisher, until_done
 from services.common.service import add_ops_pages, create_app
 from services.common.settings import load_settings
 
@@ -16,7 +17,8 @@ app = create_app(SERVICE, settings)
 health = Health()
 mongo = connect(settings)
 db = database(mongo, settings)
-annotator = Annotator(db, publisher(app, SERVICE), settings)
+publish = publisher(app, SERVICE)
+annotator = Annotator(db, publish, settings)
 ingested_topic = app.topic(topics.VARIANTS_INGESTED, key_type=bytes, value_type=bytes)
 add_ops_pages(app, lambda: db, health)
 
@@ -38,4 +40,7 @@ async def annotate_results(stream):
     async for event in stream.events():
         metrics.MESSAGES_CONSUMED.labels(SERVICE, topics.VARIANTS_INGESTED).inc()
         raw = event.value or b""
-        await until_done(lambda: annotator.handle(raw), health, f"offset {event.message.offset}")
+        await process_or_park(
+            lambda: annotator.handle(raw), parker(publish, SERVICE, topics.VARIANTS_INGESTED, event), health,
+            f"offset {event.message.offset}",
+        )

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from contracts.events import SequencingResult
-from contracts.reasons import ADVICE, RejectionCode
-from contracts.events import RejectionReason
+from contracts.events import RejectionReason, SequencingResult
+from contracts.reasons import RejectionCode
+from contracts.rejection import reason
 
 SUPPORTED_SCHEMA_VERSIONS = ("1.0",)
 # Field names that would carry a direct identifier; their presence is a data-protection rejection,
@@ -28,12 +28,6 @@ class Intake:
     result_id: str | None = None
     lab_id: str | None = None
     case_id: str | None = None
-
-
-def reason(code: RejectionCode, detail: str = "", field: str | None = None) -> RejectionReason:
-    """A rejection reason whose message is the specific detail followed by the advice for its code."""
-    message = f"{detail.rstrip('.')}. {ADVICE[code]}" if detail else ADVICE[code]
-    return RejectionReason(code=code, message=message, field=field)
 
 
 def _identifying_keys(document: dict) -> list[str]:

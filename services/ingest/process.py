@@ -29,12 +29,13 @@ from contracts.events import (
     VariantsIngested,
 )
 from contracts.reasons import RejectionCode
+from contracts.rejection import reason
 from services.common import metrics
 from services.common.cases import advance_case, upsert_case
 from services.common.runtime import TRANSIENT_ERRORS, Publish
 from services.common.settings import Settings
 from services.ingest import store
-from services.ingest.intake import read_message, reason
+from services.ingest.intake import read_message
 from services.ingest.vcf.errors import VcfRejected
 from services.ingest.vcf.loader import open_vcf
 from services.ingest.vcf_source import fetch_reference, write_inline
@@ -107,7 +108,9 @@ class Ingest:
 
         path = await self._materialise(result)
         try:
+            loading = time.perf_counter()
             tumour_sample, header, count = await self._store_variants(path, result, key)
+            metrics.PROCESSING_SECONDS.labels(SERVICE, "store_variants").observe(time.perf_counter() - loading)
             await store.save_payload(self.db, key, path)
         finally:
             path.unlink(missing_ok=True)

@@ -18,15 +18,19 @@ from services.annotate.domain import tmb as tmb_mod
 from services.annotate.domain import triage as triage_mod
 from services.annotate.domain.amendment import AmendmentDiff
 from services.annotate.domain.germline import GermlineFlag
-from services.annotate.domain.longitudinal import (
-    LongitudinalEvent, LongitudinalSettings, ObservedVariant, PatientHistory, SpecimenObservation,
-)
-from services.annotate.domain.tmb import TmbResult
-from services.annotate.domain.triage import CaseFacts, FindingFact, RuleSet, TriageDecision
 from services.annotate.domain.knowledge import KnowledgeBase
+from services.annotate.domain.longitudinal import (
+    LongitudinalEvent,
+    LongitudinalSettings,
+    ObservedVariant,
+    PatientHistory,
+    SpecimenObservation,
+)
 from services.annotate.domain.matching import RecordMatch, VariantView, match_broad, match_specific
 from services.annotate.domain.oncotree import OncoTree
 from services.annotate.domain.tiering import EvidenceRef, TierCall, tier
+from services.annotate.domain.tmb import TmbResult
+from services.annotate.domain.triage import CaseFacts, FindingFact, RuleSet, TriageDecision
 
 _TIER_ORDER = {"I": 0, "II": 1, "III": 2, "IV": 3}
 
@@ -129,7 +133,7 @@ class Interpretation(BaseModel):
 def _finding(view: VariantView, call: TierCall, onc: oncogenicity_mod.Oncogenicity, specific: list) -> Finding:
     """A finding; an unannotated variant matched by genomic position takes gene and alteration from the record."""
     v = view.variant
-    by_locus = specific[0] if specific and not v.gene else None
+    by_locus = specific[0].record if specific and not v.gene else None
     return Finding(
         variant_key=v.key(), gene=v.gene or (by_locus.gene if by_locus else "?"),
         alteration=by_locus.alteration if by_locus and not v.hgvsp else view.label, kind=v.kind, vaf=v.vaf,

@@ -8,8 +8,13 @@ from functools import cached_property
 from contracts.variant import Variant
 from services.annotate.domain.knowledge import AlterationMatch, KbRecord, KnowledgeBase
 from services.annotate.domain.protein import (
-    ProteinChange, is_egfr_exon19_deletion, is_egfr_exon20_insertion, is_met_exon14_skipping, is_truncating,
-    parse_protein, short_form,
+    ProteinChange,
+    is_egfr_exon19_deletion,
+    is_egfr_exon20_insertion,
+    is_met_exon14_skipping,
+    is_truncating,
+    parse_protein,
+    short_form,
 )
 
 # Copy-number thresholds (absolute copies). Amplification >= 6 copies follows common panel practice for focal
