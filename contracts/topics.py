@@ -17,6 +17,8 @@ CASES_ANNOTATED = "oncorelay.internal.cases-annotated.v1"
 ALERTS_DELIVERED = "oncorelay.internal.alerts-delivered.v1"
 # Internal: alerts whose delivery failed after the last attempt.
 ALERTS_DLQ = "oncorelay.internal.alerts.dlq.v1"
+# Internal: events a service could not process because of an unforeseen error (kept for replay).
+PROCESSING_DLQ = "oncorelay.internal.processing.dlq.v1"
 
 ALL_TOPICS = (
     LAB_RESULTS,
@@ -27,4 +29,5 @@ ALL_TOPICS = (
     CASES_ANNOTATED,
     ALERTS_DELIVERED,
     ALERTS_DLQ,
+    PROCESSING_DLQ,
 )

@@ -78,3 +78,18 @@ def _is_transient_mongo(error: PyMongoError) -> bool:
     return isinstance(error, ConnectionFailure) or getattr(error, "has_error_label", lambda _: False)(
         "RetryableWriteError"
     )
+
+
+async def process_or_park(
+    work: Callable[[], Awaitable[None]],
+    park: Callable[[BaseException], Awaitable[None]],
+    health: Health,
+    describe: str,
+) -> None:
+    """Run `work` until done (retrying transient failures); an unforeseen error parks the event
+    with `park` (e.g. to a dead-letter topic) so one bad event never stops the stream or is lost."""
+    try:
+        await until_done(work, health, describe)
+    except Exception as error:  # deliberately broad: anything not transient is a poison event
+        log.exception("unforeseen failure on %s; parking the event", describe)
+        await until_done(lambda: park(error), health, f"parking {describe}")
