@@ -17,7 +17,8 @@ down:     ## stop everything (data kept)
 test:     ## pytest against Kafka + FerretDB; extra args: make test ARGS="-k intake"
 	bash infra/run-tests.sh $(ARGS)
 
-demo: up
+demo:    ## start the stack (alerts to the demo receiver) and publish example results
+	ONCORELAY_WEBHOOK_URLS=$${ONCORELAY_WEBHOOK_URLS:-http://127.0.0.1:8199/mtb-alerts} bash infra/up.sh
 	.venv/bin/python -m oncorelay.demo
 
 clean: down  ## remove data, pids and logs; keep the jar/binary/venv caches
