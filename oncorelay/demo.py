@@ -31,10 +31,11 @@ console = Console()
 
 
 def _meta(case: str, patient: str, specimen: str, kind: str, tumour: str, collected: date, **extra) -> ResultMetadata:
+    fields = {"assay": "CGP-500 (demo)", "panel_size_mb": 1.9, **extra}
     return ResultMetadata(
         lab="LAB-DEMO", case=case, patient=patient, specimen_id=specimen, specimen_type=kind, tumor_type=tumour,
-        assay="CGP-500 (demo)", genome_build="GRCh38", panel_size_mb=1.9, treating_site="HOSP-DEMO",
-        collected=collected, result_id=f"DEMO-{specimen}", **extra,
+        genome_build="GRCh38", treating_site="HOSP-DEMO", collected=collected, result_id=f"DEMO-{specimen}",
+        **fields,
     )
 
 
@@ -47,7 +48,7 @@ def examples(work: Path) -> list[tuple[str, Path, ResultMetadata]]:
     if SHARED_COAD.exists():
         items.append(("tier I finding (real TCGA colorectal VCF)", SHARED_COAD,
                       _meta("DEMO-CRC-1", "PSN-DEMO-0001", "CRC1-T", "tissue", "COAD", date(2026, 11, 2),
-                            panel_size_mb=30.0, tumor_only=False)))
+                            assay="WES (TCGA)", panel_size_mb=30.0, tumor_only=False)))
     items += [
         ("possible germline finding", DATA / "germline-candidate.vcf",
          _meta("DEMO-OV-2", "PSN-DEMO-0002", "OV2-T", "tissue", "HGSOC", date(2026, 11, 9))),
