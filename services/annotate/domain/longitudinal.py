@@ -78,7 +78,7 @@ def _relapse(obs: ObservedVariant, prior: list[SpecimenObservation], current: Sp
     return LongitudinalEvent(
         code="molecular_relapse", track_key=obs.track_key, gene=obs.gene, alteration=obs.alteration, vaf_now=obs.vaf,
         vaf_before=last.find(obs.track_key).vaf,
-        summary=(f"{obs.gene} {obs.alteration} detected again (VAF {obs.vaf}) after being undetected in "
+        summary=(f"{obs.gene} {obs.alteration} detected again (VAF {obs.vaf:.3f}) after being undetected in "
                  f"{len(since)} plasma specimen(s) since {last.collected_on.isoformat()}: possible molecular relapse"),
         specimen_ids=[last.specimen_id, *(s.specimen_id for s in since), current.specimen_id],
     )
@@ -97,7 +97,7 @@ def _rise(obs: ObservedVariant, prior: list[SpecimenObservation], current: Speci
         code="ctdna_rise", track_key=obs.track_key, gene=obs.gene, alteration=obs.alteration,
         vaf_before=before.vaf, vaf_now=obs.vaf, specimen_ids=[previous.specimen_id, current.specimen_id],
         summary=(f"{obs.gene} {obs.alteration} ctDNA VAF rose {obs.vaf / before.vaf:.1f}-fold "
-                 f"({before.vaf} -> {obs.vaf}; threshold x{settings.rise_factor:g})"),
+                 f"({before.vaf:.3f} -> {obs.vaf:.3f}; threshold x{settings.rise_factor:g})"),
     )
 
 
