@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from oncorelay.cli_clinical import case_group, kb_group, rules_group
 from oncorelay.labclient import ReceiptWatcher, ResultMetadata, as_bgzf, build_result, publish
 from oncorelay.watch import watch_folder
 from services.common.settings import load_settings
@@ -103,6 +104,10 @@ def watch_command(folder: Path, interval: float, once: bool, timeout: float) -> 
     handled = asyncio.run(watch_folder(load_settings(), folder, interval, once, timeout, console.print))
     console.print(f"{handled} file(s) handled")
 
+
+main.add_command(kb_group)
+main.add_command(rules_group)
+main.add_command(case_group)
 
 if __name__ == "__main__":
     main()

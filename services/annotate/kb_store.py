@@ -6,7 +6,6 @@ Annotate loads the stored knowledge base at start and reloads it when kb_meta's 
 
 from datetime import UTC, datetime
 
-from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.annotate.domain.knowledge import KbRecord, KnowledgeBase
@@ -24,27 +23,35 @@ async def load(db: AsyncDatabase) -> KnowledgeBase:
     meta = await db.kb_meta.find_one({"_id": META_ID})
     if meta is None:
         return KnowledgeBase.build()
-    civic = [KbRecord.model_validate({k: v for k, v in doc.items() if k != "_id"})
-             async for doc in db.kb_records.find({"source": "civic"})]
+    civic = await _records(db, meta["version"])
     return KnowledgeBase.build(civic_records=civic, civic_release=meta.get("civic_release"))
 
 
+async def _records(db: AsyncDatabase, version: str) -> list[KbRecord]:
+    fields = {"_id": 0, "kb_version": 0}
+    return [KbRecord.model_validate(doc) async for doc in db.kb_records.find({"kb_version": version}, fields)]
+
+
 async def stored_civic_records(db: AsyncDatabase) -> list[KbRecord]:
-    return [KbRecord.model_validate({k: v for k, v in doc.items() if k != "_id"})
-            async for doc in db.kb_records.find({"source": "civic"})]
+    """The CIViC records of the current knowledge base (none if nothing was imported)."""
+    version = await stored_version(db)
+    return await _records(db, version) if version else []
 
 
 async def save(db: AsyncDatabase, kb: KnowledgeBase) -> None:
-    """Replace the stored CIViC records with the knowledge base's and record its version."""
-    civic = [r for r in kb.records if r.source == "civic"]
-    ids = [r.record_id for r in civic]
-    operations = [ReplaceOne({"_id": r.record_id}, r.model_dump(), upsert=True) for r in civic]
-    for start in range(0, len(operations), 1000):
-        await db.kb_records.bulk_write(operations[start:start + 1000], ordered=False)
-    await db.kb_records.delete_many({"source": "civic", "_id": {"$nin": ids}})
+    """Store the knowledge base's CIViC records under its version, then make that version current.
+
+    Records of each version are written before kb_meta points at it, so annotate never loads a
+    half-written knowledge base; records of other versions are removed afterwards.
+    """
+    civic = [r.model_dump() | {"kb_version": kb.version} for r in kb.records if r.source == "civic"]
+    await db.kb_records.delete_many({"kb_version": kb.version})  # left by an interrupted import
+    for start in range(0, len(civic), 1000):
+        await db.kb_records.insert_many(civic[start:start + 1000], ordered=False)
     await db.kb_meta.replace_one(
         {"_id": META_ID},
         {"version": kb.version, "civic_release": kb.civic_release, "imported_at": datetime.now(UTC),
          "civic_records": len(civic)},
         upsert=True,
     )
+    await db.kb_records.delete_many({"kb_version": {"$ne": kb.version}})

@@ -37,7 +37,7 @@ from services.common.settings import Settings
 from services.ingest import store
 from services.ingest.intake import read_message
 from services.ingest.vcf.errors import VcfRejected
-from services.ingest.vcf.loader import open_vcf
+from services.ingest.vcf.loader import open_vcf, variant_document
 from services.ingest.vcf_source import fetch_reference, write_inline
 
 log = logging.getLogger("oncorelay.ingest")
@@ -254,7 +254,7 @@ class Ingest:
 
 
 def _take_documents(variants: Iterator, limit: int) -> list[dict]:
-    return [variant.model_dump(exclude_none=True) for variant in islice(variants, limit)]
+    return [variant_document(variant) for variant in islice(variants, limit)]
 
 
 def _case_fields(result: SequencingResult) -> dict:

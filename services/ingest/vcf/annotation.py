@@ -324,7 +324,7 @@ def clean_hgvs(value: str | None) -> str | None:
     """Drop the "ENST...:"/"ENSP...:" reference prefix and undo VEP's URL escaping ("p.Ser60%3D" -> "p.Ser60=")."""
     if not value:
         return None
-    if ":" in value:
+    if ":" in value and value[1:2] != ".":  # "c.662_663ins[CHR5:180477143[" has no prefix to drop
         value = value.split(":", 1)[1]
     if "%" in value:
         value = value.replace("%3D", "=")

@@ -28,7 +28,7 @@ from services.ingest.vcf.classify import (
     symbolic_kind,
 )
 from services.ingest.vcf.errors import VcfRejected
-from services.ingest.vcf.sample_fields import NO_COUNTS, READ_COUNT_KEYS, pick_tumour_sample, read_counts
+from services.ingest.vcf.sample_fields import READ_COUNT_KEYS, pick_tumour_sample, read_counts
 
 pysam.set_verbosity(0)  # htslib's stderr warnings would flood the service log; errors still raise
 
@@ -70,6 +70,14 @@ def _trusted_variant(values: dict[str, Any]) -> Variant:
 
 _new = Variant.__new__
 _set = object.__setattr__
+
+
+def variant_document(variant: Variant) -> dict[str, Any]:
+    """`variant.model_dump(exclude_none=True)` for the flat Variant model, about four times faster.
+
+    Every Variant field is a str, int or float, so the model's __dict__ already is its JSON-ready dump.
+    """
+    return {name: value for name, value in variant.__dict__.items() if value is not None}
 
 
 @contextmanager
@@ -344,8 +352,9 @@ class VcfReader:
         if mate is not None:
             values["mate_chrom"] = self._contig_case.get(mate[0].lower(), mate[0])
             values["mate_pos"] = mate[1]
-        elif "END" in info_keys:
-            values["end"] = _int(_first(info.get(info_keys["END"])))
+        elif record.rlen != len(record.ref):
+            # htslib folds INFO/END into the record's length (pysam hides END from record.info).
+            values["end"] = record.stop
         if "SVLEN" in info_keys:
             values["svlen"] = _int(_first(info.get(info_keys["SVLEN"])))
         values["copy_number"] = copy_number

@@ -20,8 +20,6 @@ class ReadCounts(NamedTuple):
     vaf: float | None = None
 
 
-NO_COUNTS = ReadCounts()
-
 
 def header_value(header_lines: Iterable[str], key: str) -> str | None:
     """The value of a `##key=value` header line, or None."""
@@ -69,7 +67,10 @@ def read_counts(fmt: Mapping[str, Any], alt_index: int, ref: str, alt: str) -> R
             alt_depth = ad[alt_index + 1]
             if depth is None and None not in ad:
                 depth = sum(ad)
-            return ReadCounts(depth, alt_depth, af[alt_index])
+            # AF is per ALT (Number=A, Mutect2) or, as in RADIA, per allele including REF (as long as AD).
+            fraction = af[alt_index + 1] if len(af) == len(ad) else af[alt_index]
+            # htslib stores Float as 32-bit: round off the artefacts (0.1 would read 0.10000000149).
+            return ReadCounts(depth, alt_depth, None if fraction is None else round(fraction, 6))
     depth = _int(depth)
     if fmt.get("AU") is not None and len(ref) == 1 and len(alt) == 1:
         return _strelka_snv(fmt, ref, alt, depth)
@@ -85,7 +86,10 @@ def read_counts(fmt: Mapping[str, Any], alt_index: int, ref: str, alt: str) -> R
     if fraction is None:
         fraction = fmt.get("FA")
     if fraction is not None:
-        return ReadCounts(depth, alt_depth, _float(_at(_seq(fraction), alt_index)))
+        fractions = _seq(fraction)
+        per_allele = len(ad) > 1 and len(fractions) == len(ad)
+        value = _float(_at(fractions, alt_index + 1 if per_allele else alt_index))
+        return ReadCounts(depth, alt_depth, None if value is None else round(value, 6))
     if fmt.get("ADT") is not None:
         adt = _ints(fmt.get("ADT"))
         return _allelic(adt, alt_index, _int(fmt.get("DPT")))
@@ -143,6 +147,8 @@ def _seq(value: Any) -> Sequence[Any]:
     if value is None:
         return ()
     if isinstance(value, (tuple, list)):
+        if len(value) == 1 and isinstance(value[0], str) and "," in value[0]:
+            return value[0].split(",")  # a Number=1 String holding a list
         return value
     if isinstance(value, str):
         return value.split(",")
