@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from pymongo import AsyncMongoClient
+from pymongo.errors import ServerSelectionTimeoutError
 from rich.console import Console
 from rich.table import Table
 
@@ -30,6 +31,10 @@ def _run(coroutine_function):
         client: AsyncMongoClient = connect(settings)
         try:
             return await coroutine_function(database(client, settings))
+        except ServerSelectionTimeoutError as error:
+            raise click.ClickException(
+                "cannot reach MongoDB (ONCORELAY_MONGO_URI); is the stack running? (`make up`)"
+            ) from error
         finally:
             await client.close()
 

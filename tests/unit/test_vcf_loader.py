@@ -339,3 +339,17 @@ def test_unvalidated_variants_equal_validated_ones(shared_data, name):
         assert validated.model_dump(exclude_none=True) == variant.model_dump(exclude_none=True)
         assert variant_document(variant) == validated.model_dump(exclude_none=True)
         assert list(variant_document(variant)) == list(validated.model_dump(exclude_none=True))  # same key order
+
+
+def test_text_vcf_cut_midline_then_bgzipped_is_still_truncated(tmp_path, shared_data):
+    """A lab tool may bgzip a file that was already cut: the cut last line is inside the BGZF data."""
+    import pysam
+
+    plain = tmp_path / "cut.vcf"
+    plain.write_bytes((shared_data / "derived" / "T001-BRCA.grch38.truncated-midline.vcf").read_bytes())
+    pysam.tabix_compress(str(plain), str(plain) + ".gz", force=True)
+    with pytest.raises(VcfRejected) as rejected:
+        with open_vcf(str(plain) + ".gz", "GRCh38", 65536) as reader:
+            list(reader.variants())
+    assert rejected.value.code == RejectionCode.VCF_TRUNCATED
+    assert "record (127)" in rejected.value.message

@@ -7,6 +7,7 @@ What htslib accepts silently (a text VCF cut mid-record, plain gzip) is checked 
 import gzip
 import os
 import struct
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -384,7 +385,9 @@ def _sniff(path: str) -> tuple[str, str | None]:
                 "the file is compressed with plain gzip, which htslib cannot read as a VCF; "
                 "compress it with `bgzip` (htslib) instead of `gzip`",
             )
-        return ("bcf" if _bgzf_payload_starts_with(path, b"BCF") else "bgzf"), None
+        if _bgzf_payload_starts_with(path, b"BCF"):
+            return "bcf", None
+        return "bgzf", _bgzf_unterminated_last_line(path)
     if head[:3] == b"BCF":
         return "bcf", None
     return "text", unterminated
@@ -405,6 +408,37 @@ def _unterminated_last_line(handle: Any, size: int) -> str | None:
         handle.seek(position)
         tail = handle.read(step) + tail
     return tail.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")
+
+
+def _bgzf_unterminated_last_line(path: str) -> str | None:
+    """Like _unterminated_last_line, for the decompressed text of a BGZF file.
+
+    Walks the block headers (BSIZE, SAM/BAM spec section 4.1) without decompressing, then inflates
+    only the last two blocks that hold data: a file bgzipped after being cut keeps its cut line.
+    """
+    blocks: list[tuple[int, int]] = []
+    with open(path, "rb") as handle:
+        offset = 0
+        while True:
+            handle.seek(offset)
+            header = handle.read(18)
+            if len(header) < 18 or header[:2] != _GZIP_MAGIC or header[12:14] != b"BC":
+                break
+            size = int.from_bytes(header[16:18], "little") + 1
+            if size > 28:  # the 28-byte empty block is the EOF marker
+                blocks.append((offset, size))
+            offset += size
+        text = b""
+        for start, size in blocks[-2:]:
+            handle.seek(start)
+            block = handle.read(size)
+            try:
+                text += zlib.decompressobj(-15).decompress(block[18:-8])
+            except zlib.error:
+                return None  # htslib reports the corrupt block itself
+    if not text or text.endswith(b"\n"):
+        return None
+    return text.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")
 
 
 def _looks_cut(line: str, samples: int) -> bool:
