@@ -238,3 +238,54 @@ EVENT_MODELS: dict[str, type[Contract]] = {
     "MtbReviewRequired": MtbReviewRequired,
     "AlertDelivered": AlertDelivered,
 }
+
+
+class AlertAcknowledged(Contract):
+    """An MTB team has seen an alert (it stops escalating). Key: case_id."""
+
+    schema_version: Literal["1.0"] = "1.0"
+    alert_id: str
+    case_id: str
+    result_key: str
+    team_id: str
+    acknowledged_by: Annotated[str, Field(min_length=1, max_length=120, description="person or role, as the team names it")]
+    note: Annotated[str, Field(max_length=2000)] | None = None
+    acknowledged_at: datetime
+
+
+class AlertEscalated(Contract):
+    """An urgent alert was not acknowledged in time and went to the team's next contact. Key: case_id."""
+
+    schema_version: Literal["1.0"] = "1.0"
+    alert_id: str
+    case_id: str
+    team_id: str
+    level: Annotated[int, Field(ge=1, description="1 = first escalation contact")]
+    channel: Literal["webhook", "email"]
+    overdue_s: Annotated[float, Field(ge=0, description="seconds since the alert was raised")]
+    escalated_at: datetime
+
+
+MtbOutcome = Literal["targeted_therapy", "clinical_trial", "standard_of_care", "further_testing", "no_action", "other"]
+
+
+class MtbDecisionRecorded(Contract):
+    """The MTB's recommendation for the review an alert asked for; it closes that review. Key: case_id."""
+
+    schema_version: Literal["1.0"] = "1.0"
+    decision_id: str
+    alert_id: str
+    case_id: str
+    result_key: str
+    team_id: str
+    outcome: MtbOutcome
+    recommendation: Annotated[str, Field(min_length=1, max_length=4000)]
+    rationale: Annotated[str, Field(min_length=1, max_length=4000)]
+    therapies: list[Annotated[str, Field(min_length=1, max_length=120)]] = Field(default_factory=list, max_length=20)
+    signed_off_by: Annotated[list[Annotated[str, Field(min_length=1, max_length=120)]], Field(min_length=1, max_length=20)]
+    decided_at: datetime
+
+
+EVENT_MODELS["AlertAcknowledged"] = AlertAcknowledged
+EVENT_MODELS["AlertEscalated"] = AlertEscalated
+EVENT_MODELS["MtbDecisionRecorded"] = MtbDecisionRecorded

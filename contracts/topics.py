@@ -17,6 +17,12 @@ CASES_ANNOTATED = "oncorelay.internal.cases-annotated.v1"
 ALERTS_DELIVERED = "oncorelay.internal.alerts-delivered.v1"
 # Internal: alerts whose delivery failed after the last attempt.
 ALERTS_DLQ = "oncorelay.internal.alerts.dlq.v1"
+# Public: an MTB team acknowledged an alert, key = case_id.
+ALERTS_ACKNOWLEDGED = "oncorelay.mtb.alerts-acknowledged.v1"
+# Public: an unacknowledged urgent alert went to the team's next contact, key = case_id.
+ALERTS_ESCALATED = "oncorelay.mtb.alerts-escalated.v1"
+# Public: the MTB's recommendation for a case (closes its review), key = case_id.
+MTB_DECISIONS = "oncorelay.mtb.decisions.v1"
 # Internal: events a service could not process because of an unforeseen error (kept for replay).
 PROCESSING_DLQ = "oncorelay.internal.processing.dlq.v1"
 
@@ -29,5 +35,8 @@ ALL_TOPICS = (
     CASES_ANNOTATED,
     ALERTS_DELIVERED,
     ALERTS_DLQ,
+    ALERTS_ACKNOWLEDGED,
+    ALERTS_ESCALATED,
+    MTB_DECISIONS,
     PROCESSING_DLQ,
 )

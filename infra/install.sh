@@ -3,7 +3,9 @@
 #   1. .venv with `pip install -e .[dev]` (redone when pyproject.toml changes)
 #   2. Kafka jars in $ONCORELAY_INFRA_DIR/kafka/libs (Maven; refetched when infra/kafka/pom.xml changes)
 #   3. FerretDB binary $ONCORELAY_INFRA_DIR/bin/ferretdb (Go; rebuilt when infra/ferretdb/* changes)
-# Needs python3.11, Java 17, mvn and go on PATH.
+#   4. Prometheus and promtool (Debian's `prometheus` package) for the alert-rule and dashboard tests
+#      and the scrape test; skipped with ONCORELAY_SKIP_PROMETHEUS=1
+# Needs python3.11, Java 17, mvn and go on PATH (and apt-get, as root or with sudo, for step 4).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
@@ -60,4 +62,20 @@ if [[ ! -x $bin || $(cat "$bin.hash" 2>/dev/null) != "$want" ]]; then
   echo "$want" >"$bin.hash"
 else
   log "FerretDB binary up to date"
+fi
+
+# --- 4. Prometheus + promtool (Debian package; promtool ships inside it on bookworm) ----------------
+if [[ ${ONCORELAY_SKIP_PROMETHEUS:-0} == 1 ]]; then
+  log "Prometheus: skipped (ONCORELAY_SKIP_PROMETHEUS=1)"
+elif command -v promtool >/dev/null && command -v prometheus >/dev/null; then
+  log "Prometheus up to date ($(prometheus --version 2>&1 | head -n1 | awk '{print $3}'))"
+else
+  command -v apt-get >/dev/null || die "prometheus/promtool missing and no apt-get: install Prometheus 2.x so both are on PATH"
+  as_root=()
+  ((EUID == 0)) || as_root=(sudo -n)
+  log "installing Debian's prometheus package (apt-get)"
+  quietly apt-update "${as_root[@]}" apt-get update
+  quietly apt-prometheus "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends prometheus
+  command -v promtool >/dev/null || die "apt-get installed prometheus but promtool is not on PATH"
 fi

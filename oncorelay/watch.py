@@ -17,6 +17,7 @@ from contracts.events import IngestReceipt
 from oncorelay.labclient import ReceiptWatcher, ResultMetadata, as_bgzf, build_result, publish
 from services.common.settings import Settings
 
+
 def _stem(vcf: Path) -> str:
     return vcf.name.removesuffix(".gz").removesuffix(".vcf")
 

@@ -29,7 +29,7 @@ from services.common.settings import Settings
 
 log = logging.getLogger("oncorelay.annotate")
 SERVICE = "annotate"
-ONCOTREE_TABLE = Path(__file__).parent / "knowledge" / "oncotree.tsv"
+ONCOTREE_TABLE = Path(__file__).parents[1] / "common" / "knowledge" / "oncotree.tsv"
 # Stored interpretations keep every tier I-III finding that has evidence or is oncogenic, and at most
 # this many plain VUS (the count of all VUS is kept), so a 200,000-variant result stays one document.
 MAX_STORED_VUS = 500

@@ -1,6 +1,25 @@
-"""Prometheus metrics shared by the services. Names follow Prometheus conventions: base units, _total counters."""
+"""Prometheus metrics shared by the services.
 
-from prometheus_client import Counter, Histogram
+Names follow Prometheus conventions: an `oncorelay_` prefix, base units in the name (`_seconds`,
+`_bytes`, `_messages`), `_total` on counters. Labels are bounded sets (service, topic, partition,
+stage, reason code, channel, command): never a case id, result id, patient pseudonym or URL, so
+no patient data can reach Prometheus and series counts stay small.
+
+Every service exports all of these (a labelled metric with no samples yet still has its
+HELP/TYPE lines), so dashboards and alert rules can name them without knowing which service
+increments what. The default registry also carries `process_*` (memory, CPU, open files) and
+`python_*` metrics.
+"""
+
+from typing import Any
+
+from prometheus_client import Counter, Gauge, Histogram, Info, disable_created_metrics
+from pymongo import monitoring
+
+from contracts import topics
+
+# No `_created` series next to every counter and histogram: half the series, nothing lost.
+disable_created_metrics()
 
 MESSAGES_CONSUMED = Counter(
     "oncorelay_messages_consumed_total", "Messages consumed from Kafka", ["service", "topic"]
@@ -26,3 +45,90 @@ END_TO_END_SECONDS = Histogram(
 DELIVERY_ATTEMPTS = Counter(
     "oncorelay_delivery_attempts_total", "Alert delivery attempts, by channel and outcome", ["channel", "outcome"]
 )
+DELIVERY_FAILURES = Counter(
+    "oncorelay_delivery_failures_total",
+    "Alerts whose delivery on a channel failed for good (after the last attempt)",
+    ["channel"],
+)
+ALERTS_RAISED = Counter(
+    "oncorelay_alerts_raised_total", "MTB review alerts published, by priority", ["priority"]
+)
+ALERTS_DELIVERED = Counter(
+    "oncorelay_alerts_delivered_total",
+    "Final delivery outcome of an alert on one channel (delivered or failed)",
+    ["channel", "status"],
+)
+CONSUMER_LAG = Gauge(
+    "oncorelay_consumer_lag_messages",
+    "Messages in a partition not yet committed by this service's consumer group (log end offset minus committed)",
+    ["service", "topic", "partition"],
+)
+MONGODB_OPERATION_SECONDS = Histogram(
+    "oncorelay_mongodb_operation_seconds",
+    "MongoDB command round trip as the driver saw it, by command name and outcome",
+    ["service", "command", "outcome"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+KNOWLEDGE_BASE = Info("oncorelay_knowledge_base", "Version of the knowledge base annotate interprets with")
+RULESET = Info("oncorelay_ruleset", "Version of the triage rule set annotate applies")
+SERVICE_INFO = Info("oncorelay_service", "Which oncorelay service this process is")
+
+_identity = {"service": "unknown"}
+
+
+def identify(service: str) -> None:
+    """Record which service this process runs (labels of process-wide metrics, the `service` log field)."""
+    _identity["service"] = service
+    SERVICE_INFO.info({"name": service})
+
+
+def service_name() -> str:
+    """The service this process runs, as given to identify() ('unknown' before that)."""
+    return _identity["service"]
+
+
+def set_versions(kb_version: str, ruleset_version: str) -> None:
+    """Export the knowledge-base and rule-set versions in use (annotate calls this after loading them)."""
+    KNOWLEDGE_BASE.info({"version": kb_version})
+    RULESET.info({"version": ruleset_version})
+
+
+def record_produced(service: str, topic: str, event: Any) -> None:
+    """Count a message the broker acknowledged; alerts also by priority, delivery outcomes by channel.
+
+    Called by the shared publisher, so every service's output is counted the same way.
+    """
+    MESSAGES_PRODUCED.labels(service, topic).inc()
+    if topic == topics.MTB_ALERTS:
+        ALERTS_RAISED.labels(getattr(event, "priority", "unknown")).inc()
+    elif topic == topics.CASES_ANNOTATED and getattr(event, "kb_version", None):
+        set_versions(event.kb_version, event.ruleset_version)  # what was actually used, even if not announced
+    elif topic == topics.ALERTS_DELIVERED:
+        ALERTS_DELIVERED.labels(getattr(event, "channel", "unknown"), getattr(event, "status", "unknown")).inc()
+
+
+def set_consumer_lag(lags: dict[tuple[str, int], int]) -> None:
+    """Replace the lag series with `lags` ((topic, partition) -> messages); revoked partitions disappear."""
+    service = service_name()
+    CONSUMER_LAG.clear()
+    for (topic, partition), lag in lags.items():
+        CONSUMER_LAG.labels(service, topic, str(partition)).set(max(lag, 0))
+
+
+class MongoCommandTimer(monitoring.CommandListener):
+    """A PyMongo command listener that times every command the driver sends (register it on the client)."""
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        """Nothing to do at the start: the driver reports the duration on completion."""
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        """Observe a successful command's round trip."""
+        self._observe(event.command_name, "ok", event.duration_micros)
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        """Observe a failed command's round trip (server error or network failure)."""
+        self._observe(event.command_name, "error", event.duration_micros)
+
+    @staticmethod
+    def _observe(command: str, outcome: str, micros: int) -> None:
+        MONGODB_OPERATION_SECONDS.labels(service_name(), command, outcome).observe(micros / 1_000_000)

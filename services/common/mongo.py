@@ -7,6 +7,7 @@ TTL or partial indexes (see README, "Storage").
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.common.metrics import MongoCommandTimer
 from services.common.settings import Settings
 
 INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
@@ -15,17 +16,22 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
     "alerts": [([("case_id", 1)], {}), ([("treating_site", 1), ("status", 1)], {})],
     "interpretations": [([("case_id", 1)], {}), ([("patient_pseudonym", 1)], {})],
     "deliveries": [([("alert_id", 1)], {})],
+    "kb_records": [([("kb_version", 1)], {})],
     "patient_specimens": [([("patient_pseudonym", 1), ("collected_on", 1)], {})],
 }
 
 
 def connect(settings: Settings) -> AsyncMongoClient:
-    """A client for the configured URI; short timeouts so readiness reflects reality quickly."""
+    """A client for the configured URI; short timeouts so readiness reflects reality quickly.
+
+    Every command is timed into oncorelay_mongodb_operation_seconds (services.common.metrics).
+    """
     return AsyncMongoClient(
         settings.mongo_uri.get_secret_value(),
         serverSelectionTimeoutMS=5000,
         connectTimeoutMS=5000,
         tz_aware=True,
+        event_listeners=[MongoCommandTimer()],
     )
 
 

@@ -30,7 +30,7 @@ def publisher(app: faust.App, service: str) -> Publish:
         await app.producer.send_and_wait(
             topic, key.encode("utf-8"), event.model_dump_json().encode("utf-8"), None, None, None
         )
-        metrics.MESSAGES_PRODUCED.labels(service, topic).inc()
+        metrics.record_produced(service, topic, event)
 
     return publish
 

@@ -1,12 +1,15 @@
 """The skeleton every oncorelay service shares: a faust app, its ops endpoints, and how it is run.
 
 Endpoints (on the service's port): /metrics (Prometheus text), /healthz (process alive),
-/readyz (broker reachable with partitions assigned, database reachable).
+/readyz (broker and database reachable, partitions assigned, not stalled on a failing dependency).
+Logs are structured (services.common.logging); consumer lag is measured every
+`lag_interval_s` into oncorelay_consumer_lag_messages.
 """
 
 import asyncio
+import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import faust
@@ -14,9 +17,13 @@ from faust.types.auth import CredentialsT
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.common import metrics
 from services.common.kafka import ssl_context
+from services.common.logging import logging_config
 from services.common.runtime import Health
 from services.common.settings import Settings
+
+log = logging.getLogger("oncorelay.ops")
 
 
 def faust_credentials(settings: Settings) -> CredentialsT | None:
@@ -36,10 +43,14 @@ def faust_credentials(settings: Settings) -> CredentialsT | None:
 
 
 def create_app(service: str, settings: Settings) -> faust.App:
-    """A faust app for one service: at-least-once, raw bytes in and out (contracts parse JSON)."""
+    """A faust app for one service: at-least-once, raw bytes in and out (contracts parse JSON).
+
+    It logs through services.common.logging and keeps oncorelay_consumer_lag_messages current.
+    """
+    metrics.identify(service)
     datadir = Path(settings.data_dir) / service
     datadir.mkdir(parents=True, exist_ok=True)
-    return faust.App(
+    app = faust.App(
         f"oncorelay-{service}",
         broker=[f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
         broker_credentials=faust_credentials(settings),
@@ -57,7 +68,66 @@ def create_app(service: str, settings: Settings) -> faust.App:
         web_enabled=True,
         datadir=str(datadir),
         stream_wait_empty=False,
+        logging_config=logging_config(service, settings.log_level, settings.log_format),
+        # Topics created after start-up (declare_topics, a lab's first publish) are found within
+        # seconds, not aiokafka's default 5 minutes, so the agent gets its partitions promptly.
+        consumer_metadata_max_age_ms=10_000,
     )
+    _add_lag_monitor(app, settings.lag_interval_s)
+    return app
+
+
+def _add_lag_monitor(app: faust.App, interval_s: float) -> None:
+    @app.timer(interval_s)
+    async def measure_consumer_lag() -> None:
+        if app.rebalancing:
+            return
+        try:
+            lags = await consumer_lag(app.consumer)
+            metrics.set_consumer_lag({tp: lag for tp, lag in lags.items() if not _internal(app, tp[0])})
+        except Exception as error:  # the broker may be away; /readyz says so, the gauge keeps its last value
+            log.debug("consumer lag not measured: %s", type(error).__name__)
+
+
+def _internal(app: faust.App, topic: str) -> bool:
+    """faust's own topics (partition assignor, changelogs) are named after the app id."""
+    return topic.startswith(f"{app.conf.id}-")
+
+
+async def consumer_lag(consumer) -> dict[tuple[str, int], int]:
+    """Messages per assigned (topic, partition) that this consumer group has not committed yet.
+
+    Log end offset (from the broker) minus the committed offset faust holds (Kafka's convention:
+    the next offset to read); a partition never committed counts from its earliest offset.
+    """
+    assigned = consumer.assignment()
+    if not assigned:
+        return {}
+    ends: Mapping = await consumer.highwaters(*assigned)
+    committed: Mapping = consumer._committed_offset  # faust keeps no public accessor for it
+    never = [tp for tp in assigned if committed.get(tp) is None]
+    starts: Mapping = await consumer.earliest_offsets(*never) if never else {}
+    lags = {}
+    for tp in assigned:
+        end = ends.get(tp)
+        base = committed.get(tp)
+        if base is None:
+            base = starts.get(tp)
+        if end is not None and base is not None:
+            lags[(tp.topic, tp.partition)] = end - base
+    return lags
+
+
+async def broker_reachable(app: faust.App, timeout_s: float = 2.0) -> bool:
+    """True if the broker answers a metadata request on the app's producer connection."""
+    producer = getattr(app.producer, "_producer", None)  # faust's aiokafka driver: the AIOKafkaProducer
+    if producer is None:
+        return False
+    try:
+        await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout=timeout_s)
+        return True
+    except Exception:  # any failure means not reachable now
+        return False
 
 
 def add_ops_pages(app: faust.App, db: Callable[[], AsyncDatabase], health: Health) -> None:
@@ -65,8 +135,10 @@ def add_ops_pages(app: faust.App, db: Callable[[], AsyncDatabase], health: Healt
 
     async def readiness() -> dict[str, bool]:
         checks = {
-            "consumer_assigned": bool(app.consumer.assignment()) and not app.rebalancing,
+            "consumer_assigned": any(not _internal(app, tp.topic) for tp in app.consumer.assignment())
+            and not app.rebalancing,
             "progressing": health.stalled_reason is None,
+            "broker": await broker_reachable(app),
         }
         try:
             await asyncio.wait_for(db().command("ping"), timeout=2.0)
@@ -76,7 +148,7 @@ def add_ops_pages(app: faust.App, db: Callable[[], AsyncDatabase], health: Healt
         return checks
 
     @app.page("/metrics")
-    async def metrics(web, request):
+    async def metrics_page(web, request):
         return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
 
     @app.page("/healthz")
@@ -91,16 +163,11 @@ def add_ops_pages(app: faust.App, db: Callable[[], AsyncDatabase], health: Healt
 
 
 def run_worker(app: faust.App, settings: Settings) -> None:
-    """Run the app as a faust worker in this process (used by `python -m services.<name>`)."""
-    level = settings.log_level
-    sys.argv = [
-        sys.argv[0],
-        "worker",
-        "--loglevel",
-        level,
-        "--web-port",
-        str(app.conf.web_port),
-        "--web-bind",
-        app.conf.web_bind,
-    ]
+    """Run the app as a faust worker in this process (used by `python -m services.<name>`).
+
+    Port and bind address come from the app's configuration (create_app); with JSON logs the
+    start-up banner is silenced so every line of output is one JSON object.
+    """
+    quiet = ["--quiet"] if settings.log_format == "json" else []
+    sys.argv = [sys.argv[0], *quiet, "worker", "--loglevel", settings.log_level]
     app.main()

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     bind_host: str = "127.0.0.1"
     data_dir: str = Field(".infra/services", description="faust's local state (one subdirectory per service)")
     log_level: Literal["crit", "error", "warn", "info", "debug"] = "warn"
+    log_format: Literal["json", "text"] = Field("json", description="json: one object per line (for log shippers)")
+    lag_interval_s: float = Field(5.0, gt=0, description="how often consumer lag is measured for /metrics")
 
     # Ingest
     known_labs: str = Field("", description="comma-separated lab ids allowed to publish; empty = any lab")
@@ -52,6 +54,24 @@ class Settings(BaseSettings):
     delivery_base_delay_s: float = Field(0.5, gt=0)
     delivery_max_delay_s: float = Field(30.0, gt=0)
     delivery_timeout_s: float = Field(5.0, gt=0)
+    # Notify: clinician API, background delivery, escalation, e-mail (issue #4)
+    notify_api_port: int = Field(8104, description="clinician API and SSE stream of the notify service")
+    delivery_poll_s: float = Field(1.0, gt=0, description="how often due deliveries are looked for (new ones wake it at once)")
+    delivery_lease_s: float = Field(60.0, gt=0, description="a claimed delivery not finished by then is retried by anyone")
+    delivery_concurrency: int = Field(32, ge=1, description="deliveries in flight at once per notify process")
+    escalation_after_s: float = Field(900.0, gt=0, description="urgent alerts unacknowledged this long go to the next contact")
+    escalation_check_s: float = Field(5.0, gt=0, description="how often overdue urgent alerts are looked for")
+    stream_heartbeat_s: float = Field(15.0, gt=0, description="SSE comment sent when no event was sent for this long")
+    case_link_base: str = Field("http://127.0.0.1:8104/cases/", description="link in messages: <base><case_id>")
+    oncotree_file: str | None = Field(None, description="a newer OncoTree release JSON for subscription matching (default: the shipped 2025-10-03 table)")
+    smtp_host: str | None = Field(None, description="SMTP server for e-mail alerts; unset = e-mail channel fails")
+    smtp_port: int = 25
+    smtp_from: str = "oncorelay@localhost"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: Literal["auto", "always", "never"] = Field("auto", description="auto: STARTTLS when offered")
+    smtp_ca_file: str | None = Field(None, description="CA bundle to verify the SMTP server (default: system CAs)")
+    notify_group_id: str | None = Field(None, description="notify's Kafka consumer group (default oncorelay-notify)")
 
     def lab_allowlist(self) -> frozenset[str]:
         """Labs allowed to publish; empty means every lab is accepted."""

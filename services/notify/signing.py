@@ -1,6 +1,6 @@
 """Webhook signatures: HMAC-SHA256 over "<timestamp>.<body>" (pure).
 
-A receiver verifies a delivery like this (the README has the same snippet):
+A receiver verifies a delivery like this (services/notify/README.md has the same snippet):
 
     expected = hmac.new(secret, f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
     ok = hmac.compare_digest(f"v1={expected}", signature_header) and abs(time.time() - int(ts)) < 300

@@ -1,4 +1,3 @@
-import time
 from datetime import date
 from pathlib import Path
 
@@ -146,16 +145,13 @@ def test_amended_result_with_vaf_change_only_raises_no_new_alert(kb, tree, rules
     assert decide(case_facts(third), rules).priority == third.triage.priority
 
 
-def test_500_variant_result_interprets_well_under_50_ms(kb, tree, rules):
+def test_panel_sized_result_is_fully_interpreted(kb, tree, rules):
+    """Every variant of a 500-variant panel result becomes a finding (speed is measured in bench/, not here)."""
     variants = [Variant(chrom="chr1", pos=1000 + i, ref="C", alt="T", kind="snv", gene=f"G{i % 300}",
                         hgvsp=f"p.Arg{i + 1}Trp", consequence="missense_variant", vaf=0.2, depth=300)
                 for i in range(495)]
     variants += [egfr("p.Leu858Arg", 0.3), egfr("p.Thr790Met", 0.1)]
     variants += [Variant(chrom="chr17", pos=1, ref="N", alt="<DUP>", kind="cnv", gene="ERBB2", copy_number=9)] * 3
-    interpret(ctx(), variants, kb, tree, rules)  # warm caches
-    start = time.perf_counter()
     result = interpret(ctx(), variants, kb, tree, rules)
-    elapsed_ms = (time.perf_counter() - start) * 1000
     assert len(result.findings) == 500 and result.vus_count == 495
     assert result.tmb.tmb_high
-    assert elapsed_ms < 50, elapsed_ms

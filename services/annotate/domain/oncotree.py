@@ -1,7 +1,7 @@
 """OncoTree tumour types with their ancestry (OncoTree, Kundra et al., JCO Clin Cancer Inform 2021; CC BY 4.0).
 
 The tree is read from a release JSON (e.g. oncotree_2025_10_03.json) or from the table oncorelay ships,
-knowledge/oncotree.tsv, which `write_table` derives from a release JSON (attribution kept in its header).
+services/common/knowledge/oncotree.tsv (shared with notify), which `write_table` derives from a release JSON (attribution kept in its header).
 """
 
 import json

@@ -1,0 +1,1 @@
+"""oncorelay benchmarks (`make bench`); see bench/README.md. Measurements, never test assertions."""

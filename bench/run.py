@@ -1,0 +1,186 @@
+"""Run oncorelay's benchmarks in one go, print a table and write bench/results.json (see bench/README.md).
+
+    .venv/bin/python -m bench.run               # everything (make bench), about 10 minutes
+    .venv/bin/python -m bench.run --quick       # short runs, to check the harness itself
+    .venv/bin/python -m bench.run --only parse  # parse | flow (latency, large, throughput)
+
+Nothing here passes or fails: targets are printed next to what was measured.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bench import flow, parse_ratio
+from bench.gen_vcf import write_vcf
+from bench.stack import REPO, BenchStack
+
+WORK = REPO / "bench" / "work"
+RESULTS = REPO / "bench" / "results.json"
+LARGE_RECORDS = 200_000
+PANEL_RECORDS = 500
+PANELS = 10
+TARGETS = {  # key: (comparison, target, unit)
+    "parse_ratio": (">=", 0.5, "ingest rate / bare pysam rate"),
+    "p50_s": ("<=", 0.3, "s publish → alert, p50"),
+    "p99_s": ("<=", 1.0, "s publish → alert, p99"),
+    "large_s": ("<=", 10.0, "s publish → annotated, 200,000 variants"),
+    "large_peak_rss_mb": ("<=", 400.0, "MB, largest service peak RSS during it"),
+    "throughput_ratio": (None, None, "pipeline results/s / bare broker results/s"),
+}
+
+console = Console()
+
+
+def progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console)
+
+
+def prepare_vcfs(bar: Progress) -> tuple[Path, list[Path]]:
+    """The large VCF and the panels, generated once (deterministic seeds) and reused."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    large = WORK / f"large-{LARGE_RECORDS}.vcf.gz"
+    panels = [WORK / f"panel-{PANEL_RECORDS}-{i}.vcf.gz" for i in range(PANELS)]
+    todo = [p for p in [large, *panels] if not p.exists()]
+    task = bar.add_task("generating synthetic VCFs", total=len(todo) or 1, completed=0 if todo else 1)
+    for path in todo:
+        if path == large:
+            write_vcf(path, LARGE_RECORDS, seed=7)
+        else:
+            write_vcf(path, PANEL_RECORDS, seed=100 + panels.index(path), braf_v600e=True)
+        bar.advance(task)
+    return large, panels
+
+
+async def run_flow(large_vcf: Path, panels: list[Path], args, bar: Progress) -> dict:
+    sink = flow.AlertSink()
+    stack = BenchStack(webhook_url=sink.url)
+    task = bar.add_task("starting Kafka, FerretDB and the services (bench ports)", total=1)
+    await asyncio.to_thread(stack.start)
+    bar.update(task, completed=1)
+    lab = flow.Lab(stack.bootstrap, panels)
+    large_lab = flow.Lab(stack.bootstrap, [large_vcf], reference=True)
+    await lab.start()
+    large_lab.producer = lab.producer
+    out: dict = {}
+    try:
+        out["warmup"] = await flow.latency(lab, sink, rate=5, duration_s=4, progress=bar)
+
+        stack.reset_peak_memory()
+        out["large"] = await flow.large(large_lab, stack.bootstrap, timeout_s=300, progress=bar)
+        out["large"]["peak_rss_mb"] = {k: round(v, 1) for k, v in stack.peak_memory_mb().items()}
+
+        out["latency"] = await flow.latency(lab, sink, rate=args.rate, duration_s=args.duration, progress=bar)
+        out["latency"]["peak_rss_mb"] = {k: round(v, 1) for k, v in stack.peak_memory_mb().items()}
+
+        out["throughput_pipeline"] = await flow.pipeline_throughput(lab, sink, args.count, progress=bar)
+        out["throughput_bare"] = await flow.bare_throughput(lab, args.count, progress=bar)
+    finally:
+        await lab.stop()
+        sink.stop()
+        if not args.keep_stack:
+            await asyncio.to_thread(stack.stop)
+    return out
+
+
+def summary(parse: dict | None, flows: dict | None) -> dict:
+    results: dict = {"parse_ratio": None, "p50_s": None, "p99_s": None, "large_s": None,
+                     "large_peak_rss_mb": None, "throughput_ratio": None}
+    if parse:
+        results["parse_ratio"] = parse["parse_ratio"]
+    if flows:
+        results["p50_s"] = flows["latency"]["p50_s"]
+        results["p99_s"] = flows["latency"]["p99_s"]
+        results["large_s"] = flows["large"]["to_annotated_s"]
+        results["large_peak_rss_mb"] = max(flows["large"]["peak_rss_mb"].values())
+        bare = flows["throughput_bare"]["results_per_s"]
+        results["throughput_ratio"] = round(flows["throughput_pipeline"]["results_per_s"] / bare, 4) if bare else None
+    return results
+
+
+def verdict(key: str, value) -> str:
+    op, target, _ = TARGETS[key]
+    if value is None:
+        return "[yellow]not measured[/yellow]"
+    if op is None:
+        return "—"
+    met = value >= target if op == ">=" else value <= target
+    return "[green]met[/green]" if met else "[red]missed[/red]"
+
+
+def print_table(results: dict, details: dict) -> None:
+    table = Table(title="oncorelay benchmarks (one run, this machine)")
+    for column in ("measure", "value", "target", "", "what"):
+        table.add_column(column)
+    for key, (op, target, what) in TARGETS.items():
+        value = results[key]
+        table.add_row(key, "—" if value is None else f"{value:g}", f"{op} {target:g}" if op else "",
+                      verdict(key, value), what)
+    console.print(table)
+    if "flow" in details:
+        f = details["flow"]
+        console.print(f"latency: {f['latency']['alerts_received']}/{f['latency']['published']} alerts at "
+                      f"{f['latency']['rate_per_s']:g}/s for {f['latency']['duration_s']:g} s; "
+                      f"large: ingested after {f['large']['to_ingested_s']} s, peak RSS {f['large']['peak_rss_mb']} MB; "
+                      f"throughput: pipeline {f['throughput_pipeline']['results_per_s']}/s, "
+                      f"bare broker {f['throughput_bare']['results_per_s']}/s")
+    if "parse" in details:
+        console.print(f"parse: records/s {details['parse']['records_per_s']} "
+                      f"(ingest vs pysam reading the same fields: {details['parse']['parse_ratio_vs_field_reading']})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short runs: checks the harness, numbers mean little")
+    parser.add_argument("--only", choices=("parse", "flow"))
+    parser.add_argument("--rate", type=float, default=20.0, help="results per second in the latency run")
+    parser.add_argument("--duration", type=float, default=float(os.environ.get("ONCORELAY_BENCH_SECONDS", 180)))
+    parser.add_argument("--count", type=int, default=600, help="results in each throughput run")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each parse path")
+    parser.add_argument("--keep-stack", action="store_true", help="leave the bench stack running afterwards")
+    args = parser.parse_args()
+    if args.quick:
+        args.duration, args.count, args.repeats = 15.0, 60, 1
+
+    details: dict = {}
+    started = time.time()
+    with progress() as bar:
+        large_vcf, panels = prepare_vcfs(bar)
+        if args.only in (None, "parse"):
+            details["parse"] = parse_ratio.run(large_vcf, args.repeats, bar)
+        if args.only in (None, "flow"):
+            details["flow"] = asyncio.run(run_flow(large_vcf, panels, args, bar))
+    results = summary(details.get("parse"), details.get("flow"))
+    print_table(results, details)
+    if args.only is None or not RESULTS.exists():
+        previous = {}
+    else:  # a partial run keeps the other measurements of the last full run
+        previous = json.loads(RESULTS.read_text())
+    merged = {**{k: previous.get(k) for k in results}, **{k: v for k, v in results.items() if v is not None}}
+    document = {
+        **merged,
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "settings": {"quick": args.quick, "rate_per_s": args.rate, "duration_s": args.duration,
+                     "throughput_count": args.count, "parse_repeats": args.repeats,
+                     "large_records": LARGE_RECORDS, "panel_records": PANEL_RECORDS},
+        "targets": {k: {"op": op, "value": target} for k, (op, target, _) in TARGETS.items() if op},
+        "details": {**previous.get("details", {}), **details},
+        "wall_s": round(time.time() - started, 1),
+    }
+    RESULTS.write_text(json.dumps(document, indent=2) + "\n")
+    console.print(f"wrote {RESULTS.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()

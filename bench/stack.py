@@ -1,0 +1,120 @@
+"""A private oncorelay stack for the benchmarks: Kafka, FerretDB and the three services on their own
+ports and directories (like infra/run-tests.sh), so neither `make up` nor `make test` is disturbed."""
+
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SERVICES = ("ingest", "annotate", "notify")
+
+
+@dataclass
+class BenchStack:
+    """Where the bench stack lives and how to reach it; `env` is what the services and clients read."""
+
+    root: Path = REPO / ".infra" / "bench"
+    kafka_port: int = int(os.environ.get("ONCORELAY_BENCH_KAFKA_PORT", "49092"))
+    ferretdb_port: int = int(os.environ.get("ONCORELAY_BENCH_FERRETDB_PORT", "47017"))
+    service_ports: dict[str, int] = field(default_factory=lambda: {
+        name: int(os.environ.get(f"ONCORELAY_BENCH_{name.upper()}_PORT", str(48101 + i)))
+        for i, name in enumerate(SERVICES)
+    })
+    webhook_url: str = ""
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def mongo_uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.ferretdb_port}/?retryWrites=false"
+
+    def env(self) -> dict[str, str]:
+        """The environment for infra/*.sh, the services and the bench's own clients."""
+        env = dict(os.environ)
+        env.update({
+            "ONCORELAY_RUN_DIR": str(self.root / "run"),
+            "ONCORELAY_LOG_DIR": str(self.root / "logs"),
+            "ONCORELAY_KAFKA_PORT": str(self.kafka_port),
+            "ONCORELAY_KAFKA_CONTROLLER_PORT": str(self.kafka_port + 1),
+            "ONCORELAY_KAFKA_DATA_DIR": str(self.root / "kafka-data"),
+            "ONCORELAY_FERRETDB_PORT": str(self.ferretdb_port),
+            "ONCORELAY_FERRETDB_DATA_DIR": str(self.root / "ferretdb-data"),
+            "ONCORELAY_KAFKA_BOOTSTRAP": self.bootstrap,
+            "ONCORELAY_MONGO_URI": self.mongo_uri,
+            "ONCORELAY_MONGO_DATABASE": "oncorelay_bench",
+            "ONCORELAY_DATA_DIR": str(self.root / "services"),
+            "ONCORELAY_LOG_LEVEL": "warn",
+            "ONCORELAY_WEBHOOK_URLS": self.webhook_url,
+            "ONCORELAY_WEBHOOK_SECRET": "bench-secret",
+            "ONCORELAY_NOTIFY_API_PORT": os.environ.get("ONCORELAY_BENCH_NOTIFY_API_PORT", "48104"),
+            **{f"ONCORELAY_{name.upper()}_PORT": str(port) for name, port in self.service_ports.items()},
+        })
+        return env
+
+    def _infra(self, script: str, *args: str) -> None:
+        subprocess.run(["bash", str(REPO / "infra" / script), *args], cwd=REPO, env=self.env(), check=True,
+                       stdout=subprocess.DEVNULL)
+
+    def start(self) -> None:
+        """Fresh broker and database (data wiped), then the three services (waits for /readyz)."""
+        self.stop()
+        for name in ("kafka-data", "ferretdb-data", "services"):
+            shutil.rmtree(self.root / name, ignore_errors=True)
+        self._infra("kafka.sh", "start")
+        self._infra("ferretdb.sh", "start")
+        self._infra("services.sh", "start")
+
+    def restart_services(self) -> None:
+        """Stop and start the three services (fresh processes, so peak memory starts from zero)."""
+        self._infra("services.sh", "stop")
+        self._infra("services.sh", "start")
+
+    def stop(self) -> None:
+        """Stop whatever of the bench stack runs (by pid file; nothing else is touched)."""
+        for script in ("services.sh", "ferretdb.sh", "kafka.sh"):
+            subprocess.run(["bash", str(REPO / "infra" / script), "stop"], cwd=REPO, env=self.env(),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def pid(self, service: str) -> int:
+        return int((self.root / "run" / f"{service}.pid").read_text())
+
+    def reset_peak_memory(self) -> None:
+        """Reset each service's peak RSS (VmHWM) so the next reading covers only what follows."""
+        for name in SERVICES:
+            Path(f"/proc/{self.pid(name)}/clear_refs").write_text("5")
+
+    def peak_memory_mb(self) -> dict[str, float]:
+        """Each service's peak resident memory (VmHWM) in MB since start or the last reset."""
+        peaks = {}
+        for name in SERVICES:
+            for line in Path(f"/proc/{self.pid(name)}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks[name] = int(line.split()[1]) / 1024
+        return peaks
+
+    def metrics(self, service: str) -> str:
+        """The service's /metrics text."""
+        url = f"http://127.0.0.1:{self.service_ports[service]}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode()
+
+    def wait_ready(self, timeout_s: float = 120) -> None:
+        deadline = time.monotonic() + timeout_s
+        for name in SERVICES:
+            url = f"http://127.0.0.1:{self.service_ports[name]}/readyz"
+            while True:
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{name} not ready")
+                time.sleep(0.3)

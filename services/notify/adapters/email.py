@@ -1,0 +1,29 @@
+"""Send an e-mail over SMTP (adapter): STARTTLS when the server offers it (or always/never by setting)."""
+
+import ssl
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from services.common.settings import Settings
+from services.notify.adapters.webhook import AttemptOutcome
+
+
+async def send_mail(message: EmailMessage, settings: Settings) -> AttemptOutcome:
+    """One attempt to hand `message` to the configured SMTP server."""
+    if not settings.smtp_host:
+        return AttemptOutcome(False, "no SMTP server configured (ONCORELAY_SMTP_HOST)")
+    start_tls = {"auto": None, "always": True, "never": False}[settings.smtp_starttls]
+    context = ssl.create_default_context(cafile=settings.smtp_ca_file) if start_tls is not False else None
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    try:
+        await aiosmtplib.send(
+            message, hostname=settings.smtp_host, port=settings.smtp_port, start_tls=start_tls,
+            tls_context=context, username=settings.smtp_username, password=password,
+            timeout=settings.delivery_timeout_s,
+        )
+        return AttemptOutcome(True, "SMTP accepted")
+    except aiosmtplib.SMTPResponseException as error:
+        return AttemptOutcome(False, f"SMTP {error.code}")
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+        return AttemptOutcome(False, type(error).__name__)

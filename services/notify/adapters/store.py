@@ -1,0 +1,225 @@
+"""notify's MongoDB reads and writes: alerts, deliveries, the teams' event streams, audit (adapter).
+
+Collections:
+- `alerts` {_id: alert_id, ...the MtbReviewRequired fields, status (open|acknowledged|decided),
+  delivery_status (pending|delivered|failed), routed, escalation_level, escalation_due_at}
+- `deliveries` {_id: "<alert_id>|<subscription or contact>", alert_id, case_id, team_id, channel,
+  target, kind (alert|escalation), event_number, status (pending|sending|delivered|failed),
+  attempt_count, attempts[], next_attempt_at, lease_until}
+- `stream_events` {_id: "<team>:<seq>", team_id, seq, event, data, dedupe, at} and `counters`
+- `audit` (append-only) {at, actor, action, case_id, alert_id, detail}
+- `escalations` {_id: "<alert_id>|<level>", ...}, `decisions` {_id: decision_id, ...}
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+INDEXES: dict[str, list[list[tuple[str, int]]]] = {
+    "alerts": [[("case_id", 1)], [("treating_site", 1), ("status", 1)], [("status", 1), ("escalation_due_at", 1)]],
+    "deliveries": [[("alert_id", 1)], [("status", 1), ("next_attempt_at", 1)]],
+    "stream_events": [[("team_id", 1), ("seq", 1)]],
+    "subscriptions": [[("team_id", 1)], [("active", 1)]],
+    "team_tokens": [[("team_id", 1)]],
+    "teams": [[("site_ids", 1)]],
+    "audit": [[("case_id", 1), ("at", 1)]],
+    "escalations": [[("alert_id", 1)]],
+    "decisions": [[("case_id", 1)]],
+}
+
+
+async def ensure_indexes(db: AsyncDatabase) -> None:
+    """The indexes notify queries by (idempotent)."""
+    for collection, indexes in INDEXES.items():
+        for keys in indexes:
+            await db[collection].create_index(keys)
+
+
+# --- alerts ---------------------------------------------------------------------------------
+
+async def record_alert(db: AsyncDatabase, alert_doc: dict, escalation_due_at: datetime | None) -> dict:
+    """Insert the alert once (a redelivered event finds it); returns the stored document."""
+    now = datetime.now(UTC)
+    return await db.alerts.find_one_and_update(
+        {"_id": alert_doc["alert_id"]},
+        {"$setOnInsert": {**{k: v for k, v in alert_doc.items() if k != "alert_id"}, "status": "open",
+                          "delivery_status": "pending", "routed": False, "escalation_level": 0,
+                          "escalation_due_at": escalation_due_at, "created_at": now}},
+        upsert=True, return_document=ReturnDocument.AFTER,
+    )
+
+
+async def mark_routed(db: AsyncDatabase, alert_id: str, team_ids: list[str]) -> None:
+    await db.alerts.update_one({"_id": alert_id}, {"$set": {"routed": True, "team_ids": team_ids}})
+
+
+async def get_alert(db: AsyncDatabase, alert_id: str) -> dict | None:
+    return await db.alerts.find_one({"_id": alert_id})
+
+
+async def alerts_for_sites(db: AsyncDatabase, site_ids: list[str], statuses: list[str], limit: int = 200) -> list[dict]:
+    query = {"treating_site": {"$in": site_ids}, "status": {"$in": statuses}}
+    return [d async for d in db.alerts.find(query).sort("raised_at", -1).limit(limit)]
+
+
+async def alerts_of_case(db: AsyncDatabase, case_id: str) -> list[dict]:
+    return [d async for d in db.alerts.find({"case_id": case_id}).sort("raised_at", 1)]
+
+
+async def set_delivery_outcome(db: AsyncDatabase, alert_id: str, delivered: bool) -> None:
+    """delivered wins over pending; failed is shown as soon as one channel failed for good."""
+    if delivered:
+        await db.alerts.update_one({"_id": alert_id, "delivery_status": "pending"}, {"$set": {"delivery_status": "delivered"}})
+    else:
+        await db.alerts.update_one({"_id": alert_id}, {"$set": {"delivery_status": "failed"}})
+
+
+async def transition_alert(db: AsyncDatabase, alert_id: str, from_statuses: list[str], fields: dict) -> dict | None:
+    """Set `fields` if the alert's status is one of `from_statuses` (atomic); the new document or None."""
+    return await db.alerts.find_one_and_update(
+        {"_id": alert_id, "status": {"$in": from_statuses}}, {"$set": fields}, return_document=ReturnDocument.AFTER
+    )
+
+
+async def overdue_alerts(db: AsyncDatabase, now: datetime, limit: int = 100) -> list[dict]:
+    query = {"status": "open", "escalation_due_at": {"$ne": None, "$lte": now}}
+    return [d async for d in db.alerts.find(query).sort("escalation_due_at", 1).limit(limit)]
+
+
+async def claim_escalation(db: AsyncDatabase, alert_id: str, level_done: int, next_due: datetime | None) -> bool:
+    """Move an open alert from escalation level `level_done` - 1 to `level_done` (once, across processes)."""
+    result = await db.alerts.update_one(
+        {"_id": alert_id, "status": "open", "escalation_level": level_done - 1},
+        {"$set": {"escalation_level": level_done, "escalation_due_at": next_due}},
+    )
+    return result.modified_count == 1
+
+
+async def stop_escalating(db: AsyncDatabase, alert_id: str) -> None:
+    await db.alerts.update_one({"_id": alert_id}, {"$set": {"escalation_due_at": None}})
+
+
+# --- deliveries -----------------------------------------------------------------------------
+
+async def delivery_exists(db: AsyncDatabase, delivery_id: str) -> bool:
+    return await db.deliveries.find_one({"_id": delivery_id}, {"_id": 1}) is not None
+
+
+async def create_delivery(db: AsyncDatabase, doc: dict) -> bool:
+    """Insert a pending delivery due now; False if it already exists."""
+    now = datetime.now(UTC)
+    try:
+        await db.deliveries.insert_one({"status": "pending", "attempt_count": 0, "attempts": [], "next_attempt_at": now,
+                                        "lease_until": None, "created_at": now, **doc})
+        return True
+    except DuplicateKeyError:
+        return False
+
+
+async def claim_due_delivery(db: AsyncDatabase, now: datetime, lease_s: float) -> dict | None:
+    """Take one due delivery (pending and due, or sending with an expired lease) for `lease_s` seconds."""
+    return await db.deliveries.find_one_and_update(
+        {"$or": [{"status": "pending", "next_attempt_at": {"$lte": now}},
+                 {"status": "sending", "lease_until": {"$lte": now}}]},
+        {"$set": {"status": "sending", "lease_until": now + timedelta(seconds=lease_s)}},
+        sort=[("next_attempt_at", 1)], return_document=ReturnDocument.AFTER,
+    )
+
+
+async def finish_attempt(db: AsyncDatabase, delivery_id: str, attempt: dict, status: str,
+                         next_attempt_at: datetime | None) -> None:
+    """Record one attempt and the delivery's new status (pending again, delivered or failed)."""
+    await db.deliveries.update_one({"_id": delivery_id}, {
+        "$set": {"status": status, "attempt_count": attempt["n"], "next_attempt_at": next_attempt_at,
+                 "lease_until": None, "updated_at": attempt["at"]},
+        "$push": {"attempts": attempt},
+    })
+
+
+async def deliveries_of(db: AsyncDatabase, alert_ids: list[str]) -> list[dict]:
+    return [d async for d in db.deliveries.find({"alert_id": {"$in": alert_ids}}).sort("created_at", 1)]
+
+
+# --- the teams' event streams ---------------------------------------------------------------
+
+async def append_stream_event(db: AsyncDatabase, team_id: str, event: str, data: dict, dedupe: str) -> int | None:
+    """Add an event to a team's stream with the next sequence number; None if `dedupe` was added before."""
+    if await db.stream_events.find_one({"team_id": team_id, "dedupe": dedupe}, {"_id": 1}):
+        return None
+    counter = await db.counters.find_one_and_update(
+        {"_id": f"stream:{team_id}"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+    )
+    seq = int(counter["seq"])
+    await db.stream_events.insert_one({"_id": f"{team_id}:{seq:012d}", "team_id": team_id, "seq": seq, "event": event,
+                                       "data": data, "dedupe": dedupe, "at": datetime.now(UTC)})
+    return seq
+
+
+async def stream_events_after(db: AsyncDatabase, team_id: str, seq: int, limit: int = 100) -> list[dict]:
+    query = {"team_id": team_id, "seq": {"$gt": seq}}
+    return [d async for d in db.stream_events.find(query).sort("seq", 1).limit(limit)]
+
+
+async def latest_stream_seq(db: AsyncDatabase, team_id: str) -> int:
+    counter = await db.counters.find_one({"_id": f"stream:{team_id}"})
+    return int(counter["seq"]) if counter else 0
+
+
+# --- audit, escalations, decisions, case views ----------------------------------------------
+
+async def audit(db: AsyncDatabase, actor: str, action: str, case_id: str, alert_id: str | None, detail: dict) -> None:
+    """Append one audit record (never updated or deleted by oncorelay)."""
+    await db.audit.insert_one({"at": datetime.now(UTC), "actor": actor, "action": action, "case_id": case_id,
+                               "alert_id": alert_id, "detail": detail})
+
+
+async def record_escalation(db: AsyncDatabase, doc: dict) -> bool:
+    try:
+        await db.escalations.insert_one(doc)
+        return True
+    except DuplicateKeyError:
+        return False
+
+
+async def record_decision(db: AsyncDatabase, doc: dict) -> bool:
+    try:
+        await db.decisions.insert_one(doc)
+        return True
+    except DuplicateKeyError:
+        return False
+
+
+async def case_documents(db: AsyncDatabase, case_id: str) -> dict:
+    """Everything stored about a case that its summary and FHIR export draw on."""
+    return {
+        "case": await db.cases.find_one({"_id": case_id}),
+        "results": [d async for d in db.results.find({"case_id": case_id}).sort("published_at", 1)],
+        "interpretations": [d async for d in db.interpretations.find({"case_id": case_id})],
+        "alerts": await alerts_of_case(db, case_id),
+        "decisions": [d async for d in db.decisions.find({"case_id": case_id}).sort("decided_at", 1)],
+        "escalations": [d async for d in db.escalations.find({"case_id": case_id}).sort("at", 1)],
+        "audit": [d async for d in db.audit.find({"case_id": case_id}).sort("at", 1)],
+    }
+
+
+async def case_site(db: AsyncDatabase, case_id: str) -> str | None:
+    """The treating site of a case (from the case, else from its alerts); None for an unknown case."""
+    case = await db.cases.find_one({"_id": case_id}, {"treating_site": 1})
+    if case and case.get("treating_site"):
+        return case["treating_site"]
+    alert = await db.alerts.find_one({"case_id": case_id}, {"treating_site": 1})
+    return alert["treating_site"] if alert else None
+
+
+async def add_timeline_step(db: AsyncDatabase, case_id: str, result_key: str, step: str, detail: str) -> None:
+    """Put a step that is not a case state (e.g. 'delivered') on the case's timeline, once per result.
+
+    Same entry shape and de-duplication key as services.common.cases.advance_case.
+    """
+    await db.cases.update_one(
+        {"_id": case_id, "timeline_keys": {"$ne": f"{result_key}|{step}"}},
+        {"$push": {"timeline": {"stage": step, "result_key": result_key, "at": datetime.now(UTC), "detail": detail}},
+         "$addToSet": {"timeline_keys": f"{result_key}|{step}"}},
+    )

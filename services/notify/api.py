@@ -1,0 +1,246 @@
+"""The clinician HTTP API and live stream of the notify service (aiohttp, its own port).
+
+Every request carries `Authorization: Bearer <team token>`. A token belongs to one MTB team and
+has scopes (read, ack, decide, subscriptions); a team sees only cases treated at the sites it
+serves: anything else is answered 404, exactly as if it did not exist.
+
+GET  /api/v1/alerts?status=open|acknowledged|decided|all     read
+GET  /api/v1/alerts/{alert_id}                               read   (with its deliveries and attempts)
+POST /api/v1/alerts/{alert_id}/acknowledge {by, note}        ack
+POST /api/v1/alerts/{alert_id}/decision {outcome, ...}       decide (closes the review)
+GET  /api/v1/cases/{case_id}                                 read   (findings, tiers, evidence, history)
+GET  /api/v1/cases/{case_id}/fhir                            read   (FHIR R4 Bundle, Genomics Reporting IG)
+GET  /api/v1/stream   (Server-Sent Events; Last-Event-ID)    read
+GET|POST /api/v1/subscriptions, DELETE /api/v1/subscriptions/{id}   subscriptions
+"""
+
+import json
+import logging
+import time
+from datetime import date, datetime
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.common.settings import Settings
+from services.notify import metrics, subscriptions
+from services.notify.adapters import directory, store
+from services.notify.domain.fhir import case_bundle
+from services.notify.domain.messages import last_event_id, sse_comment, sse_frame
+from services.notify.domain.review import REVIEW_STATUSES
+from services.notify.domain.summary import case_summary
+from services.notify.domain.tokens import bearer_token
+from services.notify.review import AcknowledgeInput, DecisionInput, Review
+from services.notify.wakeup import Signal
+
+log = logging.getLogger("oncorelay.notify.api")
+HIDDEN_ALERT_FIELDS = ("payload", "routed")
+
+
+def _default(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def reply(data, status: int = 200, content_type: str = "application/json") -> web.Response:
+    return web.Response(text=json.dumps(data, default=_default), status=status, content_type=content_type)
+
+
+def problem(status: int, code: str, message: str) -> web.Response:
+    """An error a client can act on: a reason code plus a sentence."""
+    return reply({"error": code, "message": message}, status)
+
+
+def public_alert(alert: dict) -> dict:
+    return {("alert_id" if k == "_id" else k): v for k, v in alert.items() if k not in HIDDEN_ALERT_FIELDS}
+
+
+def public_delivery(delivery: dict) -> dict:
+    return {k: v for k, v in delivery.items() if k not in ("contact", "lease_until")}
+
+
+class ClinicianApi:
+    def __init__(self, db: AsyncDatabase, review: Review, settings: Settings, stream_signal: Signal) -> None:
+        self.db = db
+        self.review = review
+        self.settings = settings
+        self.stream_signal = stream_signal
+
+    def application(self) -> web.Application:
+        app = web.Application(middlewares=[self.authenticate])
+        app.add_routes([
+            web.get("/api/v1/alerts", self.list_alerts),
+            web.get("/api/v1/alerts/{alert_id}", self.get_alert),
+            web.post("/api/v1/alerts/{alert_id}/acknowledge", self.acknowledge),
+            web.post("/api/v1/alerts/{alert_id}/decision", self.decide),
+            web.get("/api/v1/cases/{case_id}", self.get_case),
+            web.get("/api/v1/cases/{case_id}/fhir", self.get_case_fhir),
+            web.get("/api/v1/stream", self.stream),
+            web.get("/api/v1/subscriptions", self.list_subscriptions),
+            web.post("/api/v1/subscriptions", self.add_subscription),
+            web.delete("/api/v1/subscriptions/{subscription_id}", self.remove_subscription),
+        ])
+        return app
+
+    @web.middleware
+    async def authenticate(self, request: web.Request, handler):
+        route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unknown"
+        token = bearer_token(request.headers.get("Authorization"))
+        found = await directory.authenticate(self.db, token) if token else None
+        if found is None:
+            response = problem(401, "unauthenticated", "send Authorization: Bearer <your team's token>")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="oncorelay"'
+        else:
+            request["team"], request["scopes"] = found
+            response = await handler(request)
+        metrics.API_REQUESTS.labels(route, str(response.status)).inc()
+        return response
+
+    @staticmethod
+    def lacks(request: web.Request, scope: str) -> web.Response | None:
+        if scope in request["scopes"]:
+            return None
+        return problem(403, "missing_scope", f"this token lacks the '{scope}' scope")
+
+    async def list_alerts(self, request: web.Request) -> web.Response:
+        if denied := self.lacks(request, "read"):
+            return denied
+        status = request.query.get("status", "open")
+        statuses = list(REVIEW_STATUSES) if status == "all" else [status]
+        if not set(statuses) <= set(REVIEW_STATUSES):
+            return problem(400, "bad_status", f"status is one of {', '.join(REVIEW_STATUSES)} or all")
+        alerts = await store.alerts_for_sites(self.db, sorted(request["team"].site_ids), statuses)
+        return reply({"alerts": [public_alert(a) for a in alerts]})
+
+    async def get_alert(self, request: web.Request) -> web.Response:
+        if denied := self.lacks(request, "read"):
+            return denied
+        alert = await self.review.visible_alert(request["team"], request.match_info["alert_id"])
+        if alert is None:
+            return problem(404, "not_found", "no such alert for your team")
+        deliveries = await store.deliveries_of(self.db, [alert["_id"]])
+        return reply({**public_alert(alert), "deliveries": [public_delivery(d) for d in deliveries]})
+
+    async def _body(self, request: web.Request, model: type[BaseModel]):
+        try:
+            return model.model_validate_json(await request.read())
+        except ValidationError as error:
+            return problem(422, "invalid_body", "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                                                         for e in error.errors()))
+
+    async def acknowledge(self, request: web.Request) -> web.Response:
+        if denied := self.lacks(request, "ack"):
+            return denied
+        body = await self._body(request, AcknowledgeInput)
+        if isinstance(body, web.Response):
+            return body
+        outcome = await self.review.acknowledge(request["team"], request.match_info["alert_id"], body)
+        return self._outcome(outcome)
+
+    async def decide(self, request: web.Request) -> web.Response:
+        if denied := self.lacks(request, "decide"):
+            return denied
+        body = await self._body(request, DecisionInput)
+        if isinstance(body, web.Response):
+            return body
+        outcome = await self.review.decide(request["team"], request.match_info["alert_id"], body)
+        return self._outcome(outcome)
+
+    @staticmethod
+    def _outcome(outcome) -> web.Response:
+        if outcome.status == "not_found":
+            return problem(404, "not_found", "no such alert for your team")
+        if outcome.status == "already":
+            return reply({"status": "unchanged", "message": outcome.message, "alert": public_alert(outcome.document)},
+                         409)
+        return reply({"status": "done", "alert": public_alert(outcome.document)})
+
+    async def _visible_case(self, request: web.Request) -> dict | None:
+        case_id = request.match_info["case_id"]
+        site = await store.case_site(self.db, case_id)
+        if site is None or not request["team"].serves(site):
+            return None
+        return await store.case_documents(self.db, case_id)
+
+    async def get_case(self, request: web.Request) -> web.Response:
+        if denied := self.lacks(request, "read"):
+            return denied
+        docs = await self._visible_case(request)
+        if docs is None:
+            return problem(404, "not_found", "no such case for your team")
+        return reply(case_summary(docs))
+
+    async def get_case_fhir(self, request: web.Request) -> web.Response:
+        if denied := self.lacks(request, "read"):
+            return denied
+        docs = await self._visible_case(request)
+        if docs is None:
+            return problem(404, "not_found", "no such case for your team")
+        return reply(case_bundle(docs), content_type="application/fhir+json")
+
+    async def list_subscriptions(self, request: web.Request) -> web.Response:
+        if denied := self.lacks(request, "subscriptions"):
+            return denied
+        docs = await directory.list_subscriptions(self.db, request["team"].team_id)
+        return reply({"subscriptions": [directory.public_subscription(d) for d in docs]})
+
+    async def add_subscription(self, request: web.Request) -> web.Response:
+        if denied := self.lacks(request, "subscriptions"):
+            return denied
+        body = await self._body(request, subscriptions.SubscriptionInput)
+        if isinstance(body, web.Response):
+            return body
+        doc, why = await subscriptions.create(self.db, request["team"], body)
+        if why:
+            return problem(422, "subscription_refused", why)
+        return reply(directory.public_subscription(doc), 201)
+
+    async def remove_subscription(self, request: web.Request) -> web.Response:
+        if denied := self.lacks(request, "subscriptions"):
+            return denied
+        removed = await directory.remove_subscription(self.db, request.match_info["subscription_id"],
+                                                      request["team"].team_id)
+        if not removed:
+            return problem(404, "not_found", "no such active subscription for your team")
+        return reply({"status": "removed"})
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        """The team's events as Server-Sent Events; reconnect with Last-Event-ID to get what was missed."""
+        if denied := self.lacks(request, "read"):
+            return denied
+        team_id = request["team"].team_id
+        resume = last_event_id(request.headers.get("Last-Event-ID"), request.query.get("last_event_id"))
+        seq = resume if resume is not None else await store.latest_stream_seq(self.db, team_id)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
+                                               "X-Accel-Buffering": "no"})
+        await response.prepare(request)
+        heartbeat = self.settings.stream_heartbeat_s
+        try:
+            await response.write(b"retry: 2000\n\n")
+            last_write = time.monotonic()
+            while True:
+                events = await store.stream_events_after(self.db, team_id, seq)
+                for event in events:
+                    await response.write(sse_frame(event["seq"], event["event"], event["data"]))
+                    seq = event["seq"]
+                if events:
+                    last_write = time.monotonic()
+                    continue
+                if time.monotonic() - last_write >= heartbeat:
+                    await response.write(sse_comment("heartbeat"))
+                    last_write = time.monotonic()
+                wait = min(self.settings.delivery_poll_s, max(heartbeat - (time.monotonic() - last_write), 0.05))
+                await self.stream_signal.wait(wait)
+        except ConnectionResetError:  # the client went away; it resumes with Last-Event-ID
+            pass
+        return response
+
+
+async def serve(api: ClinicianApi, host: str, port: int) -> web.AppRunner:
+    """Start the API on host:port; the caller keeps the runner and cleans it up at shutdown."""
+    runner = web.AppRunner(api.application(), access_log=None, shutdown_timeout=2.0)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner

@@ -1,0 +1,173 @@
+"""Sending queued deliveries: webhook, e-mail, the team's stream; retries; dead letters.
+
+The Dispatcher claims due deliveries from MongoDB (a lease, so several notify processes can run
+and a crashed one's work is taken over), makes one attempt each, and records it. A failed attempt
+is retried after a bounded exponential backoff with full jitter; after the last attempt the
+alert is published to the dead-letter topic and its delivery shown as failed. A retry carries
+the same Idempotency-Key, so a receiver that answered too late drops the copy.
+"""
+
+import asyncio
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+from pymongo.asynchronous.database import AsyncDatabase
+
+from contracts import topics
+from contracts.events import AlertDelivered, MtbReviewRequired
+from services.common import metrics
+from services.common.runtime import Publish
+from services.common.settings import Settings
+from services.notify.adapters import directory, store
+from services.notify.adapters.email import send_mail
+from services.notify.adapters.webhook import EVENT_NUMBER_HEADER, SUBSCRIPTION_HEADER, AttemptOutcome, post_alert
+from services.notify.backoff import retry_delay
+from services.notify.domain import fhir
+from services.notify.domain.messages import alert_mail, email_message
+from services.notify.domain.routing import Channel
+from services.notify.wakeup import Signal
+
+log = logging.getLogger("oncorelay.notify")
+
+
+def stream_summary(alert: dict) -> dict:
+    """What a dashboard shows for an alert (no patient identifiers)."""
+    keys = ("case_id", "result_key", "treating_site", "tumor_type", "priority", "reasons", "findings", "raised_at")
+    return {"alert_id": alert["_id"], **{k: alert.get(k) for k in keys}}
+
+
+class Dispatcher:
+    def __init__(self, db: AsyncDatabase, publish: Publish, settings: Settings, wake: asyncio.Event,
+                 stream_wake: Signal) -> None:
+        self.db = db
+        self.publish = publish
+        self.settings = settings
+        self.wake = wake
+        self.stream_wake = stream_wake
+        self.slots = asyncio.Semaphore(settings.delivery_concurrency)
+        self.in_flight: set[asyncio.Task] = set()
+        self._session: aiohttp.ClientSession | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    async def run_forever(self) -> None:
+        """Send due deliveries as they come; look again when woken or every delivery_poll_s."""
+        while True:
+            try:
+                await self.drain()
+            except Exception:  # the database may be away; try again at the next poll
+                log.exception("delivery scan failed")
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=self.settings.delivery_poll_s)
+            except TimeoutError:
+                pass
+            self.wake.clear()
+
+    async def drain(self) -> None:
+        """Claim every delivery that is due now and start sending each."""
+        while True:
+            await self.slots.acquire()
+            claimed = await store.claim_due_delivery(self.db, datetime.now(UTC), self.settings.delivery_lease_s)
+            if claimed is None:
+                self.slots.release()
+                return
+            task = asyncio.create_task(self._attempt_then_release(claimed))
+            self.in_flight.add(task)
+            task.add_done_callback(self.in_flight.discard)
+
+    async def _attempt_then_release(self, delivery: dict) -> None:
+        try:
+            await self.attempt(delivery)
+        except Exception:  # left 'sending': after its lease it is claimed again
+            log.exception("delivery attempt failed unexpectedly", extra={"delivery_id": delivery["_id"]})
+        finally:
+            self.slots.release()
+
+    async def attempt(self, delivery: dict) -> None:
+        """One attempt of one delivery, recorded with its outcome."""
+        alert = await store.get_alert(self.db, delivery["alert_id"])
+        outcome = await self.send(delivery, alert)
+        number = delivery.get("attempt_count", 0) + 1
+        now = datetime.now(UTC)
+        metrics.DELIVERY_ATTEMPTS.labels(delivery["channel"], "ok" if outcome.ok else "error").inc()
+        attempt = {"n": number, "at": now, "ok": outcome.ok, "detail": outcome.detail}
+        if outcome.ok:
+            await store.finish_attempt(self.db, delivery["_id"], attempt, "delivered", None)
+            await self._delivered(delivery, alert, number, outcome)
+        elif number >= self.settings.delivery_max_attempts:
+            await store.finish_attempt(self.db, delivery["_id"], attempt, "failed", None)
+            await self._failed(delivery, alert, number, outcome)
+        else:
+            delay = retry_delay(number, self.settings.delivery_base_delay_s, self.settings.delivery_max_delay_s)
+            await store.finish_attempt(self.db, delivery["_id"], attempt, "pending", now + timedelta(seconds=delay))
+
+    async def send(self, delivery: dict, alert: dict) -> AttemptOutcome:
+        """Hand the alert to the delivery's channel once."""
+        channel = await self._channel(delivery)
+        if channel is None:
+            return AttemptOutcome(False, "subscription or contact no longer exists")
+        if channel.kind == "stream":
+            await store.append_stream_event(self.db, delivery["team_id"], "alert", stream_summary(alert),
+                                            f"alert:{alert['_id']}")
+            self.stream_wake.set()
+            return AttemptOutcome(True, "appended to the team stream")
+        if channel.kind == "email":
+            content = alert_mail({**alert, "alert_id": alert["_id"]}, self.settings.case_link_base,
+                                 delivery.get("level", 0))
+            message = email_message(content, self.settings.smtp_from, list(channel.to), delivery["_id"].replace("|", "."))
+            return await send_mail(message, self.settings)
+        return await self._post(delivery, alert, channel)
+
+    async def _post(self, delivery: dict, alert: dict, channel: Channel) -> AttemptOutcome:
+        headers = {}
+        if delivery.get("subscription_id"):
+            headers = {SUBSCRIPTION_HEADER: delivery["subscription_id"],
+                       EVENT_NUMBER_HEADER: str(delivery.get("event_number", 0))}
+        body, content_type = alert["payload"].encode("utf-8"), "application/json"
+        if channel.payload == "fhir":
+            bundle = fhir.notification_bundle(json.loads(alert["payload"]), delivery.get("subscription_id") or "",
+                                              delivery.get("event_number", 0), self.settings.case_link_base)
+            body, content_type = json.dumps(bundle).encode("utf-8"), "application/fhir+json"
+        secret = (channel.secret or self.settings.webhook_secret.get_secret_value()).encode("utf-8")
+        key = alert["_id"] if delivery.get("kind", "alert") == "alert" else delivery["_id"].replace("|", ".")
+        return await post_alert(self.session(), channel.url or "", body, key, secret,
+                                self.settings.delivery_timeout_s, content_type, headers)
+
+    async def _channel(self, delivery: dict) -> Channel | None:
+        if "contact" in delivery:
+            return directory.channel_from_doc(delivery["contact"])
+        doc = await self.db.subscriptions.find_one({"_id": delivery["subscription_id"]})
+        return directory.channel_from_doc(doc["channel"]) if doc else None
+
+    async def _delivered(self, delivery: dict, alert: dict, attempts: int, outcome: AttemptOutcome) -> None:
+        event = AlertDelivered(
+            alert_id=alert["_id"], case_id=alert["case_id"], channel=delivery["channel"], target=delivery["target"],
+            status="delivered", attempts=attempts, detail=outcome.detail, delivered_at=datetime.now(UTC),
+        )
+        metrics.END_TO_END_SECONDS.labels("alert_delivered").observe(
+            (event.delivered_at - alert["published_at"]).total_seconds()
+        )
+        await store.set_delivery_outcome(self.db, alert["_id"], True)
+        await store.add_timeline_step(self.db, alert["case_id"], alert["result_key"], "delivered",
+                                      f"{delivery['channel']} after {attempts} attempt(s)")
+        await self.publish(topics.ALERTS_DELIVERED, alert["case_id"], event)
+
+    async def _failed(self, delivery: dict, alert: dict, attempts: int, outcome: AttemptOutcome) -> None:
+        log.error("alert delivery failed after %d attempts", attempts, extra={"alert_id": alert["_id"]})
+        failures = getattr(metrics, "DELIVERY_FAILURES", None)
+        if failures is not None:
+            failures.labels(delivery["channel"]).inc()
+        await store.set_delivery_outcome(self.db, alert["_id"], False)
+        await store.audit(self.db, "notify", "delivery_failed", alert["case_id"], alert["_id"],
+                          {"delivery_id": delivery["_id"], "channel": delivery["channel"], "attempts": attempts,
+                           "last": outcome.detail})
+        await self.publish(topics.ALERTS_DLQ, alert["case_id"], MtbReviewRequired.model_validate_json(alert["payload"]))
+        await self.publish(topics.ALERTS_DELIVERED, alert["case_id"], AlertDelivered(
+            alert_id=alert["_id"], case_id=alert["case_id"], channel=delivery["channel"], target=delivery["target"],
+            status="failed", attempts=attempts, detail=outcome.detail, delivered_at=datetime.now(UTC),
+        ))

@@ -1,0 +1,31 @@
+"""Team API tokens: generation, hashing, scopes (pure). Only the sha256 of a token is stored."""
+
+import hashlib
+import secrets
+
+SCOPES = ("read", "ack", "decide", "subscriptions")
+TOKEN_PREFIX = "orl_"
+
+
+def new_token() -> str:
+    """A fresh random token to give to a team once."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """What is stored and looked up: the hex sha256 of the token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None."""
+    if not authorization:
+        return None
+    scheme, _, value = authorization.partition(" ")
+    value = value.strip()
+    return value if scheme.lower() == "bearer" and value else None
+
+
+def unknown_scopes(scopes: list[str]) -> list[str]:
+    """Scopes that do not exist (for validating a new token's scopes)."""
+    return [s for s in scopes if s not in SCOPES]

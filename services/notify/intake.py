@@ -1,0 +1,72 @@
+"""notify's handling of one MTB-review alert from Kafka: record it, route it, queue its deliveries.
+
+This is quick (a few database writes) so the partition never waits on a slow receiver; the
+Dispatcher sends the queued deliveries. A redelivered event finds the alert already routed and
+does nothing; one that was interrupted half-way creates only the deliveries still missing, and a
+subscription's event number is taken only for a delivery that does not exist yet.
+"""
+
+import asyncio
+import logging
+import time
+
+from pydantic import ValidationError
+from pymongo.asynchronous.database import AsyncDatabase
+
+from contracts.events import MtbReviewRequired
+from services.common import metrics
+from services.common.cases import advance_case
+from services.common.settings import Settings
+from services.notify.adapters import directory, store
+from services.notify.domain.review import first_escalation_due
+from services.notify.domain.routing import AlertFacts, Lineage, route
+
+log = logging.getLogger("oncorelay.notify")
+SERVICE = "notify"
+
+
+def delivery_id(alert_id: str, subscription_id: str) -> str:
+    return f"{alert_id}|{subscription_id}"
+
+
+class AlertIntake:
+    def __init__(self, db: AsyncDatabase, settings: Settings, lineage: Lineage, wake: asyncio.Event) -> None:
+        self.db = db
+        self.settings = settings
+        self.lineage = lineage
+        self.wake = wake
+
+    async def handle(self, raw: bytes) -> None:
+        """Record and route one alert from oncorelay.mtb.alerts.v1."""
+        started = time.perf_counter()
+        try:
+            alert = MtbReviewRequired.model_validate_json(raw)
+        except ValidationError as error:  # annotate wrote it, so this is our bug: keep going, say so loudly
+            log.error("alert is not a valid MtbReviewRequired and was skipped: %s", error.errors()[:3])
+            return
+        document = {**alert.model_dump(mode="json"), "published_at": alert.published_at, "raised_at": alert.raised_at,
+                    "payload": alert.model_dump_json()}
+        due = first_escalation_due(alert.priority, alert.raised_at, self.settings.escalation_after_s)
+        stored = await store.record_alert(self.db, document, due)
+        if stored.get("routed"):
+            return
+        facts = AlertFacts(alert.treating_site, alert.tumor_type, alert.priority)
+        subscriptions = route(await directory.active_subscriptions(self.db), facts, self.lineage)
+        for subscription in subscriptions:
+            did = delivery_id(alert.alert_id, subscription.subscription_id)
+            if await store.delivery_exists(self.db, did):
+                continue
+            number = await directory.next_event_number(self.db, subscription.subscription_id)
+            await store.create_delivery(self.db, {
+                "_id": did, "alert_id": alert.alert_id, "case_id": alert.case_id, "kind": "alert",
+                "team_id": subscription.team_id, "subscription_id": subscription.subscription_id,
+                "channel": subscription.channel.kind, "target": subscription.channel.target(), "event_number": number,
+            })
+        teams = [t.team_id for t in await directory.teams_serving(self.db, alert.treating_site)]
+        await store.mark_routed(self.db, alert.alert_id, teams)
+        self.wake.set()
+        await advance_case(self.db, alert.case_id, alert.result_key, alert.published_at, "alerted",
+                           f"{alert.priority} alert to {len(subscriptions)} subscriptions")
+        if not subscriptions:
+            log.warning("alert matches no subscription", extra={"alert_id": alert.alert_id})
+        metrics.PROCESSING_SECONDS.labels(SERVICE, "notify").observe(time.perf_counter() - started)

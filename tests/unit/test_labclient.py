@@ -1,0 +1,65 @@
+"""The lab client's pure parts: BGZF conversion, inline vs by-reference results, watch-folder pairing."""
+
+import gzip
+import hashlib
+import random
+from datetime import date
+
+import pysam
+
+from contracts.events import InlineVcf, VcfReference
+from oncorelay.labclient import BGZF_MAGIC, ResultMetadata, as_bgzf, build_result
+from oncorelay.watch import ready_pairs
+
+META = ResultMetadata(
+    lab="LAB01", case="C1", patient="PSN-0001", specimen_id="S1", specimen_type="tissue", tumor_type="LUAD",
+    assay="CGP", genome_build="GRCh38", panel_size_mb=1.9, treating_site="H1", collected=date(2026, 11, 20),
+)
+HEADER = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+
+
+def test_plain_and_gzip_vcfs_become_bgzf_and_bgzf_is_kept(tmp_path, shared_data):
+    plain = tmp_path / "a.vcf"
+    plain.write_text(HEADER + "chr1\t100\t.\tA\tT\t.\tPASS\t.\n")
+    gz = tmp_path / "b.vcf.gz"
+    gz.write_bytes(gzip.compress(plain.read_bytes()))
+    for source in (plain, gz):
+        converted = as_bgzf(source, tmp_path / "spool")
+        assert converted.read_bytes()[:4] == BGZF_MAGIC
+        assert pysam.VariantFile(str(converted)).fetch is not None
+    real = shared_data / "pcgr" / "T001-COAD.grch38.vcf.gz"
+    assert as_bgzf(real, tmp_path / "spool") == real
+
+
+def test_small_vcf_goes_inline_with_its_checksum(tmp_path, shared_data):
+    vcf = shared_data / "pcgr" / "T001-COAD.grch38.vcf.gz"
+    result = build_result(META, vcf)
+    assert isinstance(result.vcf, InlineVcf)
+    assert result.vcf.sha256 == hashlib.sha256(vcf.read_bytes()).hexdigest()
+    assert result.result_id == f"LAB01-S1-{result.vcf.sha256[:12]}"  # derived, so re-publishing keeps it
+
+
+def test_large_vcf_goes_by_reference(tmp_path):
+    rng = random.Random(7)
+    lines = [HEADER] + [f"chr1\t{i * 10 + 1}\t.\tA\t{rng.choice('CGT')}\t{rng.random():.6f}\tPASS\tX={rng.random()}\n"
+                        for i in range(60_000)]
+    plain = tmp_path / "big.vcf"
+    plain.write_text("".join(lines))
+    bgzf = as_bgzf(plain, tmp_path)
+    assert bgzf.stat().st_size > 525_000
+    result = build_result(META, bgzf)
+    assert isinstance(result.vcf, VcfReference)
+    assert result.vcf.uri == bgzf.resolve().as_uri() and result.vcf.size_bytes == bgzf.stat().st_size
+    via_http = build_result(META, bgzf, reference_url_prefix="https://lims.example/vcf/")
+    assert via_http.vcf.uri == f"https://lims.example/vcf/{bgzf.name}"
+
+
+def test_watch_waits_until_files_stop_changing(tmp_path):
+    (tmp_path / "r1.vcf").write_text(HEADER)
+    (tmp_path / "r1.json").write_text("{}")
+    (tmp_path / "lonely.vcf").write_text(HEADER)  # no sidecar: never picked
+    sizes: dict = {}
+    assert ready_pairs(tmp_path, sizes) == []  # first look: sizes unknown
+    assert ready_pairs(tmp_path, sizes) == [(tmp_path / "r1.vcf", tmp_path / "r1.json")]
+    (tmp_path / "r1.vcf").write_text(HEADER + "chr1\t1\t.\tA\tT\t.\tPASS\t.\n")  # still being written
+    assert ready_pairs(tmp_path, sizes) == []
