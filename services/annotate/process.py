@@ -57,12 +57,14 @@ class Annotator:
         self.interpret_settings = InterpretSettings(
             longitudinal=LongitudinalSettings(rise_factor=settings.ctdna_rise_factor)
         )
+        metrics.set_versions(self.kb.version, self.rules.version)
 
     async def refresh_knowledge(self) -> None:
         """Load the stored knowledge base if its version differs from the one in use."""
         version = await kb_store.stored_version(self.db)
         if version is not None and version != self.kb.version:
             self.kb = await kb_store.load(self.db)
+            metrics.set_versions(self.kb.version, self.rules.version)
             log.info("knowledge base loaded", extra={"kb_version": self.kb.version})
 
     async def handle(self, raw: bytes) -> Interpretation:

@@ -32,6 +32,7 @@ def _reachable(hostport: str) -> bool:
 @dataclass
 class Stack:
     env: dict[str, str]
+    run_id: str  # unique per session: ids built with it never meet records of an earlier run on the same broker
     services: ServiceProcesses
     db: object
     receiver: WebhookReceiver
@@ -79,7 +80,7 @@ def stack(tmp_path_factory) -> Stack:
     services = ServiceProcesses(env, work)
     services.start_all()
     client = MongoClient(mongo_uri, tz_aware=True)
-    yield Stack(env, services, client[database], receiver)
+    yield Stack(env, secrets.token_hex(3), services, client[database], receiver)
     services.stop_all()
     client.drop_database(database)
     client.close()

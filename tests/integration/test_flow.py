@@ -56,27 +56,29 @@ def test_republishing_a_result_duplicates_nothing(stack):
 
 def test_truncated_vcf_is_rejected_to_the_dlq_with_a_receipt(stack):
     bad = SHARED / "derived" / "T001-BRCA.grch38.truncated-midline.vcf"
-    run = stack.cli(*_publish_args(bad, "CASE-FLOW-3", "R-FLOW-3", tumor_type="BRCA"))
+    result_id = f"R-FLOW-3-{stack.run_id}"
+    run = stack.cli(*_publish_args(bad, "CASE-FLOW-3", result_id, tumor_type="BRCA"))
     assert run.returncode == 1
     receipt = json.loads(run.stdout)
     assert receipt["status"] == "rejected"
     assert [r["code"] for r in receipt["reasons"]] == ["vcf_truncated"]
 
     dead = [value for key, value in read_all(stack.env["ONCORELAY_KAFKA_BOOTSTRAP"], topics.LAB_RESULTS_DLQ)
-            if key == b"R-FLOW-3"]
+            if key == result_id.encode()]
     assert len(dead) == 1 and dead[0]["reasons"][0]["code"] == "vcf_truncated"
-    assert stack.db.results.count_documents({"result_id": "R-FLOW-3", "status": "accepted"}) == 0
-    assert stack.db.variants.count_documents({"result_key": "R-FLOW-3@1"}) == 0
+    assert stack.db.results.count_documents({"result_id": result_id, "status": "accepted"}) == 0
+    assert stack.db.variants.count_documents({"result_key": f"{result_id}@1"}) == 0
 
 
 def test_malformed_json_is_kept_and_the_service_goes_on(stack):
     bootstrap = stack.env["ONCORELAY_KAFKA_BOOTSTRAP"]
-    produce(bootstrap, topics.LAB_RESULTS, b"R-FLOW-4", b'{"schema_version": "1.0", "result_id": ')
+    key = f"R-FLOW-4-{stack.run_id}".encode()
+    produce(bootstrap, topics.LAB_RESULTS, key, b'{"schema_version": "1.0", "result_id": ')
     run = stack.cli(*_publish_args(COAD, "CASE-FLOW-5", "R-FLOW-5"))
     assert run.returncode == 0, run.stderr
 
-    dead = [value for key, value in read_all(bootstrap, topics.LAB_RESULTS_DLQ) if key == b"R-FLOW-4"]
+    dead = [value for k, value in read_all(bootstrap, topics.LAB_RESULTS_DLQ) if k == key]
     assert len(dead) == 1 and dead[0]["reasons"][0]["code"] == "malformed_json"
     assert dead[0]["original_base64"]  # the original bytes are kept
-    receipts = [value for key, value in read_all(bootstrap, topics.LAB_RECEIPTS) if key == b"R-FLOW-4"]
+    receipts = [value for k, value in read_all(bootstrap, topics.LAB_RECEIPTS) if k == key]
     assert receipts and receipts[0]["status"] == "rejected"

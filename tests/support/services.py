@@ -38,8 +38,8 @@ class ServiceProcesses:
         self.ports = {name: free_port() for name in SERVICES}
         for name, port in self.ports.items():
             self.env[f"ONCORELAY_{name.upper()}_PORT"] = str(port)
-        self.api_port = free_port()
-        self.env["ONCORELAY_NOTIFY_API_PORT"] = str(self.api_port)
+        self.env.setdefault("ONCORELAY_NOTIFY_API_PORT", str(free_port()))
+        self.api_port = int(self.env["ONCORELAY_NOTIFY_API_PORT"])
         self.processes: dict[str, subprocess.Popen] = {}
 
     def url(self, name: str, path: str) -> str:
