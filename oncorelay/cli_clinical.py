@@ -174,12 +174,18 @@ def case_view(case: dict, interpretations: list[dict], alerts: list[dict]) -> di
     }
 
 
+def _tmb_text(tmb: dict) -> str:
+    if tmb.get("tmb_per_mb") is None:
+        return f"not computable ({tmb.get('not_computable')})"
+    return f"{tmb['tmb_per_mb']:g} mut/Mb" + (" (TMB-high)" if tmb.get("tmb_high") else "")
+
+
 def _print_case(view: dict) -> None:
     out = Console()
     out.rule(f"case {view['case_id']} ({view['tumor_type']}) - {view['state']}")
     for result in view["results"]:
         out.print(f"[bold]{result['result_key']}[/bold] {result['specimen_type']} {result['specimen']} "
-                  f"collected {result['collected_on']}; TMB {result['tmb'].get('tmb_per_mb')} mut/Mb; "
+                  f"collected {result['collected_on']}; TMB {_tmb_text(result['tmb'])}; "
                   f"MSI {result['msi_status'] or 'not reported'}; {result['vus_count']} VUS")
         table = Table(show_header=True)
         for column in ("gene", "alteration", "AMP", "ESCAT", "oncogenicity", "therapies", "citations"):

@@ -66,3 +66,13 @@ def test_no_flag_below_vaf_threshold_with_matched_normal_or_for_missense(kb):
 def test_ret_needs_a_known_activating_variant_not_truncation(kb):
     assert germline(kb, v(vaf=0.5, gene="RET", hgvsp="p.Met918Thr")) is not None
     assert germline(kb, v("stop_gained", vaf=0.5, gene="RET", hgvsp="p.Gln100Ter")) is None
+
+
+def test_tmb_is_not_computable_without_consequence_annotation():
+    from contracts.variant import Variant
+    from services.annotate.domain.tmb import compute_tmb
+
+    unannotated = [Variant(chrom="1", pos=100 + i, ref="C", alt="T", kind="snv", vaf=0.2, depth=100) for i in range(50)]
+    result = compute_tmb(unannotated, panel_size_mb=1.0, tumor_only=False)
+    assert result.tmb_per_mb is None and not result.tmb_high
+    assert "no consequence annotation" in result.not_computable

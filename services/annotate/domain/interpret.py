@@ -148,7 +148,7 @@ def _signature_findings(ctx: ResultContext, tmb_result: TmbResult, msi_high: boo
                         oncotree: OncoTree) -> list[Finding]:
     out = []
     for name, present, label in (("MSI-H", msi_high, "MSI-H"),
-                                 ("TMB-H", tmb_result.tmb_high, f"TMB-high ({tmb_result.tmb_per_mb:g} mut/Mb)")):
+                                 ("TMB-H", tmb_result.tmb_high, f"TMB-high ({tmb_result.tmb_per_mb or 0:g} mut/Mb)")):
         if not present:
             continue
         call = tier([RecordMatch(r, "signature") for r in kb.signatures.get(name, [])], ctx.tumor_type, oncotree)

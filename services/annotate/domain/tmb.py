@@ -7,7 +7,9 @@ Counting rule (documented, one place):
 - VAF >= 0.05 and depth >= 25 reads when the lab reports them (calls below are too noisy to count);
 - tumour-only assays: exclude germline-like calls, VAF within 0.45-0.55 or >= 0.95 (heterozygous/homozygous
   germline look-alikes; a crude filter without a population database, stated as such);
-- TMB = count / assay.panel_size_mb.
+- TMB = count / assay.panel_size_mb;
+- not computable (tmb_per_mb None, never a misleading 0) when no PASS small variant carries a consequence
+  annotation: coding status is then unknown (e.g. an unannotated caller VCF).
 TMB-high: >= 10 mut/Mb, the FDA threshold for pembrolizumab in TMB-H solid tumours (June 2020; KEYNOTE-158,
 Marabelle et al., Lancet Oncol 2020, PMID:32919526). MSI status is taken as the lab reports it (MSI-H/MSI-L/MSS).
 """
@@ -37,8 +39,9 @@ class TmbResult(BaseModel):
     counted: int
     excluded_germline_like: int
     panel_size_mb: float
-    tmb_per_mb: float
+    tmb_per_mb: float | None = None
     tmb_high: bool
+    not_computable: str | None = None
     threshold: float = TMB_HIGH_THRESHOLD
     lab_reported: float | None = None
     rule: str = RULE
@@ -70,6 +73,13 @@ def count_eligible(variants: Iterable[Variant], tumor_only: bool) -> tuple[int, 
 def compute_tmb(variants: Iterable[Variant], panel_size_mb: float, tumor_only: bool,
                 lab_reported: float | None = None) -> TmbResult:
     """TMB in mutations/Mb from the assay's panel size, with TMB-high per the FDA threshold."""
+    variants = list(variants)
+    small = [v for v in variants if v.kind in {"snv", "mnv", "indel"} and v.filter == "PASS"]
+    if small and not any(v.consequence for v in small):
+        return TmbResult(counted=0, excluded_germline_like=0, panel_size_mb=panel_size_mb, tmb_high=False,
+                         lab_reported=lab_reported,
+                         not_computable="no consequence annotation (VEP CSQ or SnpEff ANN) in the VCF: "
+                                        "coding status of the variants is unknown")
     counted, excluded = count_eligible(variants, tumor_only)
     value = round(counted / panel_size_mb, 2)
     return TmbResult(counted=counted, excluded_germline_like=excluded, panel_size_mb=panel_size_mb, tmb_per_mb=value,
