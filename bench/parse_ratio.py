@@ -17,7 +17,7 @@ import pysam
 from rich.progress import Progress
 
 from services.common.settings import Settings
-from services.ingest import store
+from services.common.keys import VARIANTS_PER_CHUNK
 from services.ingest.process import _take_documents
 from services.ingest.vcf.loader import open_vcf
 
@@ -46,7 +46,7 @@ def ingest(path: Path) -> int:
     count = 0
     with open_vcf(str(path), "GRCh38", Settings().max_info_bytes) as reader:
         variants = reader.variants()
-        while batch := _take_documents(variants, store.VARIANTS_PER_CHUNK * 5):
+        while batch := _take_documents(variants, VARIANTS_PER_CHUNK * 5):
             count += len(batch)
     return count
 

@@ -70,7 +70,7 @@ class Annotator:
     async def handle(self, raw: bytes) -> Interpretation:
         started = time.perf_counter()
         event = VariantsIngested.model_validate_json(raw)
-        variants = await store.load_variants(self.db, event.result_key)
+        variants = await store.load_variants(self.db, event.result_key, event.variant_count)
         history = await self._history(event)
         previous = await self._previous(event)
         context = ResultContext.from_event(event)
@@ -88,10 +88,10 @@ class Annotator:
         now = datetime.now(UTC)
         decision = interp.triage
         await advance_case(self.db, event.case_id, event.result_key, event.published_at, "annotated",
-                           f"kb {interp.kb_version}, rules {interp.ruleset_version}")
+                           f"kb {interp.kb_version}, rules {interp.ruleset_version}", actor=SERVICE)
         final_stage = "review_required" if interp.alert else "report_ready"
         await advance_case(self.db, event.case_id, event.result_key, event.published_at, final_stage,
-                           "; ".join(r.code for r in decision.reasons))
+                           "; ".join(r.code for r in decision.reasons), actor=SERVICE)
         reasons = [ReviewReason(rule_id=r.rule_id, code=r.code, summary=r.summary) for r in decision.reasons]
         await self.publish(topics.CASES_ANNOTATED, event.case_id, CaseAnnotated(
             result_key=event.result_key, result_id=event.result_id, result_version=event.result_version,

@@ -30,8 +30,9 @@ from contracts.events import (
 )
 from contracts.reasons import RejectionCode
 from contracts.rejection import reason
-from services.common import metrics
+from services.common import audit, metrics
 from services.common.cases import advance_case, upsert_case
+from services.common.keys import VARIANTS_PER_CHUNK, result_key
 from services.common.runtime import TRANSIENT_ERRORS, Publish
 from services.common.settings import Settings
 from services.ingest import store
@@ -88,7 +89,7 @@ class Ingest:
         return receipt
 
     async def _ingest(self, message: Message, result: SequencingResult) -> IngestReceipt:
-        key = store.result_key(result.result_id, result.result_version)
+        key = result_key(result.result_id, result.result_version)
         latest = await store.latest_result(self.db, result.result_id)
         if latest is not None:
             if latest["result_version"] > result.result_version:
@@ -116,7 +117,7 @@ class Ingest:
             path.unlink(missing_ok=True)
 
         await upsert_case(self.db, result.case_id, _case_fields(result))
-        await advance_case(self.db, result.case_id, key, result.published_at, "received")
+        await advance_case(self.db, result.case_id, key, result.published_at, "received", actor=SERVICE)
 
         now = datetime.now(UTC)
         await store.save_result(self.db, key, {
@@ -140,7 +141,8 @@ class Ingest:
             "published_at": result.published_at,
             "ingested_at": now,
         })
-        await advance_case(self.db, result.case_id, key, result.published_at, "ingested", f"{count} variants")
+        await advance_case(self.db, result.case_id, key, result.published_at, "ingested", f"{count} variants",
+                           actor=SERVICE)
         await self.publish(topics.VARIANTS_INGESTED, result.case_id, VariantsIngested(
             result_key=key,
             result_id=result.result_id,
@@ -160,6 +162,7 @@ class Ingest:
             published_at=result.published_at,
             ingested_at=now,
         ))
+        await store.record_head(self.db, result.result_id, result.result_version)
         await store.mark_result(self.db, key, {"stage": "done"})
         return await self._accept(result, count)
 
@@ -176,17 +179,20 @@ class Ingest:
         reader = await asyncio.to_thread(reader_cm.__enter__)
         try:
             variants = reader.variants()
-            batch_size = store.VARIANTS_PER_CHUNK * 5
+            batch_size = VARIANTS_PER_CHUNK * 5
             count, chunk_no = 0, 0
             while True:
-                batch = await asyncio.to_thread(_take_documents, variants, batch_size)
+                try:
+                    batch = await asyncio.to_thread(_take_documents, variants, batch_size)
+                except VcfRejected:
+                    await store.delete_chunks(self.db, key, chunk_no)  # nothing of a rejected VCF is kept
+                    raise
                 if not batch:
                     break
-                chunks = [batch[i:i + store.VARIANTS_PER_CHUNK] for i in range(0, len(batch), store.VARIANTS_PER_CHUNK)]
+                chunks = [batch[i:i + VARIANTS_PER_CHUNK] for i in range(0, len(batch), VARIANTS_PER_CHUNK)]
                 await store.save_variant_chunks(self.db, key, result.case_id, chunk_no, chunks)
                 count += len(batch)
                 chunk_no += len(chunks)
-            await store.delete_variants_after(self.db, key, chunk_no)
             return reader.tumour_sample, reader.header_summary, count
         finally:
             await asyncio.to_thread(reader_cm.__exit__, None, None, None)
@@ -206,9 +212,6 @@ class Ingest:
         return receipt
 
     async def _reject_result(self, message: Message, result: SequencingResult, why: RejectionReason) -> IngestReceipt:
-        key = store.result_key(result.result_id, result.result_version)
-        if await self.db.results.find_one({"_id": key, "status": "accepted"}, {"_id": 1}) is None:
-            await store.delete_variants_after(self.db, key, 0)  # partial chunks of this failed attempt
         return await self._reject(
             message, [why], result.result_id, result.lab_id, result.case_id, result.result_version
         )
@@ -225,12 +228,18 @@ class Ingest:
         now = datetime.now(UTC)
         for item in reasons:
             metrics.MESSAGES_REJECTED.labels(SERVICE, item.code.value).inc()
+        await audit.record_once(  # once per lab message, however often it is redelivered
+            self.db, f"rejected:{topics.LAB_RESULTS}:{message.partition}:{message.offset}", SERVICE, "result_rejected",
+            case_id, None, {"result_id": result_id or message.key, "codes": [r.code.value for r in reasons]},
+        )
         await self.publish(topics.LAB_RESULTS_DLQ, message.key or result_id or "", DeadLetter(
             source_topic=topics.LAB_RESULTS,
             partition=message.partition,
             offset=message.offset,
             key=message.key,
-            original_base64=base64.b64encode(message.value).decode("ascii"),
+            # An oversized message is kept up to the limit (its reason gives the full size): whole, its base64
+            # would exceed the broker's and producer's record size and the DLQ record could never be written.
+            original_base64=base64.b64encode(message.value[:MAX_MESSAGE_BYTES]).decode("ascii"),
             reasons=reasons,
             rejected_at=now,
         ))

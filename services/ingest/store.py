@@ -1,4 +1,8 @@
-"""ingest's MongoDB writes: results, their variants (in chunks) and raw VCF payloads. All idempotent."""
+"""ingest's MongoDB writes: results, their variants (in chunks) and raw VCF payloads. All idempotent.
+
+Every read and delete on the hot path goes by `_id`: FerretDB's SQLite backend pushes only
+`_id: <string>` equality down to SQLite and filters anything else by scanning the collection.
+"""
 
 from datetime import UTC, datetime
 from pathlib import Path
@@ -7,30 +11,28 @@ from bson import Binary
 from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-# Variants are stored in chunk documents: 200,000 one-variant documents would cost 200,000
-# round trips of index maintenance on FerretDB/SQLite; 2,000 per document keeps each well
-# under the 16 MiB document limit.
-VARIANTS_PER_CHUNK = 2000
+from services.common.keys import chunk_id, result_key
+
 # Raw payloads above this size are not kept in the database (the lab keeps the file).
 MAX_STORED_PAYLOAD_BYTES = 8 * 1024 * 1024
 
 
-def result_key(result_id: str, version: int) -> str:
-    return f"{result_id}@{version}"
-
-
 async def latest_result(db: AsyncDatabase, result_id: str) -> dict | None:
     """The accepted version of `result_id` with the highest result_version, if any."""
-    return await db.results.find_one(
-        {"result_id": result_id, "status": "accepted"}, sort=[("result_version", -1)]
-    )
+    head = await db.result_heads.find_one({"_id": result_id})
+    return await db.results.find_one({"_id": result_key(result_id, head["version"])}) if head else None
+
+
+async def record_head(db: AsyncDatabase, result_id: str, version: int) -> None:
+    """Remember `version` as the latest accepted one of `result_id` unless a later one is."""
+    await db.result_heads.update_one({"_id": result_id}, {"$max": {"version": version}}, upsert=True)
 
 
 async def save_variant_chunks(db: AsyncDatabase, key: str, case_id: str, first_chunk: int, chunks: list[list[dict]]) -> None:
     """Write chunks of variant documents for one result; re-running replaces them identically."""
     operations = [
         ReplaceOne(
-            {"_id": f"{key}#{first_chunk + i:06d}"},
+            {"_id": chunk_id(key, first_chunk + i)},
             {"result_key": key, "case_id": case_id, "chunk": first_chunk + i, "variants": chunk},
             upsert=True,
         )
@@ -40,9 +42,10 @@ async def save_variant_chunks(db: AsyncDatabase, key: str, case_id: str, first_c
         await db.variants.bulk_write(operations, ordered=False)
 
 
-async def delete_variants_after(db: AsyncDatabase, key: str, chunk_count: int) -> None:
-    """Remove chunks of `key` numbered chunk_count and above (left by an earlier, larger attempt)."""
-    await db.variants.delete_many({"result_key": key, "chunk": {"$gte": chunk_count}})
+async def delete_chunks(db: AsyncDatabase, key: str, count: int) -> None:
+    """Remove the first `count` chunks of `key` (written by an attempt whose VCF was then rejected)."""
+    for chunk in range(count):
+        await db.variants.delete_one({"_id": chunk_id(key, chunk)})
 
 
 async def save_payload(db: AsyncDatabase, key: str, path: Path) -> None:

@@ -163,6 +163,8 @@ class VcfReader:
             except StopIteration:
                 break
             except (OSError, ValueError) as error:
+                if hold_last and _exhausted(records):  # htslib failed on the cut last line itself
+                    raise self._cut_last_record(number + 1) from error
                 raise self._record_error(number + 1, error) from error
             number += 1
             if number == 1 and self._ambiguous_samples:
@@ -179,7 +181,9 @@ class VcfReader:
                 converted = self._convert(record, number)
             except VcfRejected:
                 raise
-            except (ValueError, KeyError, TypeError, OSError, AssertionError) as error:
+            except (ValueError, KeyError, TypeError, OSError, AssertionError, IndexError) as error:
+                if hold_last and _exhausted(records):  # e.g. the cut last line lost its sample column
+                    raise self._cut_last_record(number) from error
                 raise self._record_error(number, error) from error
             if hold_last:
                 # The last line of this text file is cut short (no final newline, missing values): never pass it on.
@@ -193,11 +197,14 @@ class VcfReader:
                 f"{os.path.basename(self.path)} has a valid header but no records after the #CHROM line",
             )
         if hold_last:
-            raise VcfRejected(
-                RejectionCode.VCF_TRUNCATED,
-                f"the file does not end with a newline and its last record ({number}) lacks columns or FORMAT "
-                "values: it was cut off during writing or transfer; re-export the complete VCF",
-            )
+            raise self._cut_last_record(number)
+
+    def _cut_last_record(self, number: int) -> VcfRejected:
+        return VcfRejected(
+            RejectionCode.VCF_TRUNCATED,
+            f"the file does not end with a newline and its last record ({number}) lacks columns or FORMAT "
+            "values: it was cut off during writing or transfer; re-export the complete VCF",
+        )
 
     def _record_error(self, number: int, error: BaseException) -> VcfRejected:
         detail = str(error) or type(error).__name__
@@ -255,7 +262,6 @@ class VcfReader:
                 sample = record.samples[self._tumour_index]
                 fmt = {key: sample.get(key) for key in wanted}
         out = []
-        single_alt = len(alts) == 1
         for index, alt in enumerate(alts):
             if alt in NON_VARIANT_ALTS:
                 continue
@@ -362,6 +368,17 @@ class VcfReader:
         if partners is not None:
             values["gene"] = partners[0] or values.get("gene")
             values["partner_gene"] = partners[1]
+
+
+def _exhausted(records: Iterator) -> bool:
+    """True when nothing follows the record htslib just failed on (so that record was the file's last line)."""
+    try:
+        next(records)
+    except StopIteration:
+        return True
+    except (OSError, ValueError):
+        return False
+    return False
 
 
 def _sniff(path: str) -> tuple[str, str | None]:
