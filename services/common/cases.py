@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.common import audit, metrics
 from services.common.case_state import order_key
 
 
@@ -18,11 +19,19 @@ async def upsert_case(db: AsyncDatabase, case_id: str, fields: dict) -> None:
 
 
 async def advance_case(
-    db: AsyncDatabase, case_id: str, result_key: str, published_at: datetime, stage: str, detail: str = ""
+    db: AsyncDatabase,
+    case_id: str,
+    result_key: str,
+    published_at: datetime,
+    stage: str,
+    detail: str = "",
+    actor: str | None = None,
 ) -> bool:
     """Move the case to `stage` unless it is already at a later point; record the step on its timeline.
 
-    Returns True when the state changed. The timeline entry is added once per (result, stage).
+    Returns True when the state changed. The timeline entry is added once per (result, stage). Every
+    applied change is in the audit trail once, by `actor` (default: this process's service), also when
+    a crash came between the change and its audit entry and the event is redelivered.
     """
     key = order_key(published_at, stage)
     now = datetime.now(UTC)
@@ -37,4 +46,10 @@ async def advance_case(
             "$addToSet": {"timeline_keys": f"{result_key}|{stage}"},
         },
     )
-    return changed.modified_count == 1
+    applied = changed.modified_count == 1
+    if applied or await db.cases.find_one({"_id": case_id, "state_order": key}, {"_id": 1}) is not None:
+        await audit.record_once(
+            db, f"case:{case_id}|{result_key}|{stage}", actor or metrics.service_name(), "state_changed", case_id,
+            None, {"state": stage, "result_key": result_key, "note": detail},
+        )
+    return applied
