@@ -108,8 +108,18 @@ async def delivery_exists(db: AsyncDatabase, delivery_id: str) -> bool:
 
 
 async def create_delivery(db: AsyncDatabase, doc: dict) -> bool:
-    """Insert a pending delivery due now; False if it already exists."""
+    """Insert a pending delivery due now (and its queue entry); False if it already exists.
+
+    Due deliveries are found through `delivery_queue`, which holds only unfinished deliveries:
+    FerretDB/SQLite filters anything but `_id` by scanning, so the scan must stay small.
+    The queue entry is written first, so a crash between the two writes loses nothing.
+    """
     now = datetime.now(UTC)
+    try:
+        await db.delivery_queue.insert_one({"_id": doc["_id"], "status": "pending", "next_attempt_at": now,
+                                            "lease_until": None})
+    except DuplicateKeyError:
+        pass
     try:
         await db.deliveries.insert_one({"status": "pending", "attempt_count": 0, "attempts": [], "next_attempt_at": now,
                                         "lease_until": None, "created_at": now, **doc})
@@ -120,11 +130,18 @@ async def create_delivery(db: AsyncDatabase, doc: dict) -> bool:
 
 async def claim_due_delivery(db: AsyncDatabase, now: datetime, lease_s: float) -> dict | None:
     """Take one due delivery (pending and due, or sending with an expired lease) for `lease_s` seconds."""
-    return await db.deliveries.find_one_and_update(
+    lease_until = now + timedelta(seconds=lease_s)
+    entry = await db.delivery_queue.find_one_and_update(
         {"$or": [{"status": "pending", "next_attempt_at": {"$lte": now}},
                  {"status": "sending", "lease_until": {"$lte": now}}]},
-        {"$set": {"status": "sending", "lease_until": now + timedelta(seconds=lease_s)}},
+        {"$set": {"status": "sending", "lease_until": lease_until}},
         sort=[("next_attempt_at", 1)], return_document=ReturnDocument.AFTER,
+    )
+    if entry is None:
+        return None
+    return await db.deliveries.find_one_and_update(  # None only while create_delivery is half done: retried later
+        {"_id": entry["_id"]}, {"$set": {"status": "sending", "lease_until": lease_until}},
+        return_document=ReturnDocument.AFTER,
     )
 
 
@@ -136,6 +153,12 @@ async def finish_attempt(db: AsyncDatabase, delivery_id: str, attempt: dict, sta
                  "lease_until": None, "updated_at": attempt["at"]},
         "$push": {"attempts": attempt},
     })
+    if status == "pending":
+        await db.delivery_queue.update_one(
+            {"_id": delivery_id}, {"$set": {"status": "pending", "next_attempt_at": next_attempt_at, "lease_until": None}}
+        )
+    else:
+        await db.delivery_queue.delete_one({"_id": delivery_id})
 
 
 async def deliveries_of(db: AsyncDatabase, alert_ids: list[str]) -> list[dict]:
