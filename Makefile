@@ -1,6 +1,6 @@
 # Local stack without Docker: Kafka (Maven jars) + FerretDB (Go) + the three services.
 # Caches and data live in .infra/ (ONCORELAY_INFRA_DIR); see infra/*.sh for the knobs.
-.PHONY: install up down infra test demo evaluate clean
+.PHONY: install up down infra test demo evaluate bench clean chaos
 
 install:  ## venv, Kafka jars, FerretDB binary (reused when present)
 	bash infra/install.sh
@@ -20,6 +20,14 @@ test:     ## pytest against Kafka + FerretDB; extra args: make test ARGS="-k int
 demo:    ## start the stack (alerts to the demo receiver) and publish example results
 	ONCORELAY_WEBHOOK_URLS=$${ONCORELAY_WEBHOOK_URLS:-http://127.0.0.1:8199/mtb-alerts} bash infra/up.sh
 	.venv/bin/python -m oncorelay.demo
+
+bench:    ## benchmarks on a private stack: table + bench/results.json (~10 min); ARGS="--quick" to try it
+	bash infra/install.sh
+	.venv/bin/python -m bench.run $(ARGS)
+
+chaos:    ## fault run on a private stack: SIGKILLs, broker and DB restarts; ARGS="--results 200 --seconds 300"
+	bash infra/install.sh
+	.venv/bin/python -m chaos.run $(ARGS)
 
 evaluate:  ## interpretation vs CIViC expert calls; CIVIC_DIR=... for another export
 	bash infra/install.sh

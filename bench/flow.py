@@ -128,7 +128,8 @@ async def _wait_for(sink: AlertSink, ids: set[str], timeout_s: float, progress: 
         await asyncio.sleep(0.1)
 
 
-async def latency(lab: Lab, sink: AlertSink, rate: float, duration_s: float, progress: Progress) -> dict:
+async def latency(lab: Lab, sink: AlertSink, rate: float, duration_s: float, progress: Progress,
+                  wait_s: float = 60) -> dict:
     """Publish at a steady `rate` for `duration_s`; publish-to-alert p50/p99 of what arrived."""
     prefix = f"LAT{uuid.uuid4().hex[:6].upper()}"
     total = int(rate * duration_s)
@@ -147,7 +148,7 @@ async def latency(lab: Lab, sink: AlertSink, rate: float, duration_s: float, pro
         sent[result_id] = await lab.send(doc)
         progress.update(task, completed=sink.count(set(sent)))
     await lab.producer.flush()
-    await _wait_for(sink, set(sent), 60, progress, task)
+    await _wait_for(sink, set(sent), wait_s, progress, task)
     with sink.lock:
         latencies = [sink.arrivals[r] - t for r, t in sent.items() if r in sink.arrivals]
     return {
@@ -223,7 +224,7 @@ async def pipeline_throughput(lab: Lab, sink: AlertSink, count: int, progress: P
         await lab.send(doc)
     await lab.producer.flush()
     published = time.time()
-    await _wait_for(sink, ids, 600, progress, task)
+    await _wait_for(sink, ids, 900, progress, task)
     with sink.lock:
         arrivals = [sink.arrivals[r] for r in ids if r in sink.arrivals]
     last = max(arrivals) if arrivals else time.time()

@@ -4,10 +4,11 @@ ports and directories (like infra/run-tests.sh), so neither `make up` nor `make 
 import os
 import shutil
 import subprocess
-import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
 
 REPO = Path(__file__).resolve().parents[1]
 SERVICES = ("ingest", "annotate", "notify")
@@ -61,19 +62,15 @@ class BenchStack:
         subprocess.run(["bash", str(REPO / "infra" / script), *args], cwd=REPO, env=self.env(), check=True,
                        stdout=subprocess.DEVNULL)
 
-    def start(self) -> None:
+    def start(self, services: bool = True) -> None:
         """Fresh broker and database (data wiped), then the three services (waits for /readyz)."""
         self.stop()
         for name in ("kafka-data", "ferretdb-data", "services"):
             shutil.rmtree(self.root / name, ignore_errors=True)
         self._infra("kafka.sh", "start")
         self._infra("ferretdb.sh", "start")
-        self._infra("services.sh", "start")
-
-    def restart_services(self) -> None:
-        """Stop and start the three services (fresh processes, so peak memory starts from zero)."""
-        self._infra("services.sh", "stop")
-        self._infra("services.sh", "start")
+        if services:
+            self._infra("services.sh", "start")
 
     def stop(self) -> None:
         """Stop whatever of the bench stack runs (by pid file; nothing else is touched)."""
@@ -104,17 +101,14 @@ class BenchStack:
         with urllib.request.urlopen(url, timeout=5) as response:
             return response.read().decode()
 
-    def wait_ready(self, timeout_s: float = 120) -> None:
-        deadline = time.monotonic() + timeout_s
+    def mongodb_seconds(self) -> dict[str, dict[str, float]]:
+        """Per service and command, total seconds spent in MongoDB commands (from /metrics)."""
+        totals: dict[str, dict[str, float]] = {}
         for name in SERVICES:
-            url = f"http://127.0.0.1:{self.service_ports[name]}/readyz"
-            while True:
-                try:
-                    with urllib.request.urlopen(url, timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{name} not ready")
-                time.sleep(0.3)
+            for family in text_string_to_metric_families(self.metrics(name)):
+                if family.name != "oncorelay_mongodb_operation_seconds":
+                    continue
+                for sample in family.samples:
+                    if sample.name.endswith("_sum") and sample.value >= 0.05:
+                        totals.setdefault(name, {})[sample.labels["command"]] = round(sample.value, 2)
+        return totals

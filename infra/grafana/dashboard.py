@@ -79,6 +79,12 @@ ROWS: list[tuple[str, list[Panel]]] = [
             ("sum by (channel, outcome) (increase(oncorelay_delivery_attempts_total[$__rate_interval]))", "attempts {{channel}} {{outcome}}"),
             ("sum by (channel) (increase(oncorelay_delivery_failures_total[$__rate_interval]))", "failed for good {{channel}}"),
         ], width=8),
+        Panel("Raised → acknowledged by the MTB team", quantiles("oncorelay_alert_acknowledge_seconds", "priority"),
+              unit="s", description="From notify's clinician API: how long alerts wait for a person."),
+        Panel("Escalations and acknowledgements", [
+            ("sum by (level) (increase(oncorelay_escalations_total[$__rate_interval]))", "escalated, level {{level}}"),
+            ("sum by (priority) (increase(oncorelay_alerts_acknowledged_total[$__rate_interval]))", "acknowledged {{priority}}"),
+        ]),
     ]),
     ("Versions and resources", [
         Panel("Knowledge base and rule set in use", [

@@ -12,6 +12,9 @@ dictConfig to the app (`logging_config` setting) instead of configuring the root
 import json
 import logging
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,15 +23,35 @@ from services.common import metrics
 # Ids that tie a log line to a result, case or alert; none of them identifies a patient.
 CORRELATION_FIELDS = ("result_id", "result_key", "case_id", "alert_id")
 # Other `extra` fields worth keeping: codes and positions, never free text from a lab.
-OPERATIONAL_FIELDS = ("reasons", "stage", "topic", "partition", "offset", "attempts", "channel", "status")
+OPERATIONAL_FIELDS = (
+    "reasons", "stage", "topic", "partition", "offset", "attempts", "channel", "status", "delivery_id",
+    "kb_version", "ruleset_version", "count",
+)
 # Never written, even if a caller passes them (documentation of intent; the allow-lists enforce it).
 FORBIDDEN_FIELDS = ("patient_pseudonym", "patient", "specimen")
+
+# Correlation ids of the message the current task is handling (see `correlate`).
+_context: ContextVar[dict[str, str]] = ContextVar("oncorelay_log_context", default={})
 
 _LEVELS = {"crit": "CRITICAL", "error": "ERROR", "warn": "WARNING", "info": "INFO", "debug": "DEBUG"}
 
 
+@contextmanager
+def correlate(**ids: str | None) -> Iterator[None]:
+    """Within the block, every log line of this task carries these ids (only CORRELATION_FIELDS).
+
+    An agent wraps the handling of one message: `with correlate(result_id=..., case_id=...):`.
+    """
+    kept = {k: v for k, v in ids.items() if k in CORRELATION_FIELDS and v is not None}
+    token = _context.set({**_context.get(), **kept})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
 def _allowed_extra(record: logging.LogRecord) -> dict[str, Any]:
-    fields = {}
+    fields: dict[str, Any] = dict(_context.get())
     for name in CORRELATION_FIELDS + OPERATIONAL_FIELDS:
         value = record.__dict__.get(name)
         if value is not None:
@@ -73,10 +96,15 @@ class TextFormatter(logging.Formatter):
         return f"{text} [{extra}]" if extra else text
 
 
+def level_name(level: str) -> str:
+    """The logging module's name for a Settings log_level ('warn' -> 'WARNING')."""
+    return _LEVELS.get(level, level.upper())
+
+
 def logging_config(service: str, level: str, fmt: str) -> dict:
     """A logging.config.dictConfig for one service: `fmt` is 'json' or 'text', `level` a Settings log_level."""
     formatter = JsonFormatter if fmt == "json" else TextFormatter
-    level_name = _LEVELS.get(level, level.upper())
+    level = level_name(level)
     return {
         "version": 1,
         "disable_existing_loggers": False,  # module loggers are created at import time, before this runs
@@ -86,8 +114,8 @@ def logging_config(service: str, level: str, fmt: str) -> dict:
                 "class": "logging.StreamHandler",
                 "formatter": "oncorelay",
                 "stream": "ext://sys.stdout",
-                "level": level_name,
+                "level": level,
             }
         },
-        "root": {"level": level_name, "handlers": ["default"]},
+        "root": {"level": level, "handlers": ["default"]},
     }

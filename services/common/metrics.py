@@ -58,6 +58,11 @@ ALERTS_DELIVERED = Counter(
     "Final delivery outcome of an alert on one channel (delivered or failed)",
     ["channel", "status"],
 )
+AGENT_RESTARTS = Counter(
+    "oncorelay_agent_restarts_total",
+    "Stream agents restarted after an unhandled error (the message it was on stays uncommitted)",
+    ["service"],
+)
 CONSUMER_LAG = Gauge(
     "oncorelay_consumer_lag_messages",
     "Messages in a partition not yet committed by this service's consumer group (log end offset minus committed)",

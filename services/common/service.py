@@ -8,18 +8,18 @@ Logs are structured (services.common.logging); consumer lag is measured every
 
 import asyncio
 import logging
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import faust
 from faust.types.auth import CredentialsT
+from mode.supervisors import OneForOneSupervisor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.common import metrics
 from services.common.kafka import ssl_context
-from services.common.logging import logging_config
+from services.common.logging import level_name, logging_config
 from services.common.runtime import Health
 from services.common.settings import Settings
 
@@ -72,9 +72,25 @@ def create_app(service: str, settings: Settings) -> faust.App:
         # Topics created after start-up (declare_topics, a lab's first publish) are found within
         # seconds, not aiokafka's default 5 minutes, so the agent gets its partitions promptly.
         consumer_metadata_max_age_ms=10_000,
+        agent_supervisor=CountingSupervisor,
+        # faust prefetches up to 4096 messages per stream by default; lab results are up to 1 MiB,
+        # so a backlog could hold gigabytes. Our agents take one message at a time: 32 is plenty.
+        stream_buffer_maxsize=32,
     )
     _add_lag_monitor(app, settings.lag_interval_s)
     return app
+
+
+class CountingSupervisor(OneForOneSupervisor):
+    """faust's default agent supervisor (restart the crashed actor), counting each restart.
+
+    A crashed actor leaves its message unacknowledged, so its partition stops committing: the
+    restart counter and the lag gauge both show it (alerts OncorelayAgentCrashed, ...LagGrowing).
+    """
+
+    async def restart_service(self, service) -> None:
+        metrics.AGENT_RESTARTS.labels(metrics.service_name()).inc()
+        await super().restart_service(service)
 
 
 def _add_lag_monitor(app: faust.App, interval_s: float) -> None:
@@ -165,9 +181,10 @@ def add_ops_pages(app: faust.App, db: Callable[[], AsyncDatabase], health: Healt
 def run_worker(app: faust.App, settings: Settings) -> None:
     """Run the app as a faust worker in this process (used by `python -m services.<name>`).
 
-    Port and bind address come from the app's configuration (create_app); with JSON logs the
-    start-up banner is silenced so every line of output is one JSON object.
+    Port and bind address come from the app's configuration (create_app). faust's start-up spinner
+    is off (it writes terminal escapes even into a log file); with JSON logs the banner is silenced
+    too, so every line of output is one JSON object.
     """
-    quiet = ["--quiet"] if settings.log_format == "json" else []
-    sys.argv = [sys.argv[0], *quiet, "worker", "--loglevel", settings.log_level]
-    app.main()
+    worker = faust.Worker(app, loglevel=level_name(settings.log_level), quiet=settings.log_format == "json")
+    worker.spinner = None
+    worker.execute_from_commandline()

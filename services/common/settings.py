@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     smtp_ca_file: str | None = Field(None, description="CA bundle to verify the SMTP server (default: system CAs)")
     notify_group_id: str | None = Field(None, description="notify's Kafka consumer group (default oncorelay-notify)")
 
+    # Data protection (issue #6): raw VCF payloads are deleted after this time; results,
+    # interpretations and the audit trail are kept.
+    payload_retention_days: float = Field(90.0, gt=0, description="days a raw VCF payload is kept in vcf_payloads")
+    payload_retention_check_s: float = Field(3600.0, gt=0, description="how often ingest deletes expired payloads")
+
     def lab_allowlist(self) -> frozenset[str]:
         """Labs allowed to publish; empty means every lab is accepted."""
         return frozenset(x.strip() for x in self.known_labs.split(",") if x.strip())

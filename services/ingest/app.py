@@ -9,6 +9,7 @@ from services.common.runtime import Health, declare_topics, publisher, until_don
 from services.common.service import add_ops_pages, create_app
 from services.common.settings import load_settings
 from services.ingest.process import SERVICE, Ingest, Message
+from services.ingest.retention import delete_expired_payloads
 
 log = logging.getLogger("oncorelay.ingest")
 
@@ -27,6 +28,15 @@ async def prepare() -> None:
     """Create topics and indexes before the first message (retrying while the database starts)."""
     await declare_topics(app)
     await until_done(lambda: ensure_indexes(db), health, "creating indexes")
+
+
+@app.timer(settings.payload_retention_check_s)
+async def expire_payloads() -> None:
+    """Delete raw VCF payloads past payload_retention_days (a failure is retried at the next tick)."""
+    try:
+        await delete_expired_payloads(db, settings.payload_retention_days)
+    except Exception as error:  # the database may be away; nothing is lost by waiting for the next tick
+        log.warning("payload retention not run: %s", type(error).__name__)
 
 
 @app.agent(results_topic)

@@ -76,6 +76,8 @@ def _validation_reasons(error: ValidationError) -> list[RejectionReason]:
     reasons = []
     for item in error.errors(include_url=False):
         field = ".".join(str(part) for part in item["loc"]) or None
-        code = RejectionCode.PATIENT_IDENTIFIER if field == "patient_pseudonym" else RejectionCode.SCHEMA_VIOLATION
+        # Only the pseudonym rule's own failure means an identifier was sent; a missing pseudonym is a schema error.
+        identifier = field == "patient_pseudonym" and item["type"] == "value_error"
+        code = RejectionCode.PATIENT_IDENTIFIER if identifier else RejectionCode.SCHEMA_VIOLATION
         reasons.append(reason(code, f"{field or 'message'}: {item['msg']}", field))
     return reasons

@@ -18,6 +18,8 @@ from tests.support.services import REPO, ServiceProcesses, base_env
 
 SHARED = REPO.parent / "shared" / "data"
 WEBHOOK_SECRET = "integration-secret"
+# The labs the session stack accepts (every test publishes as one of these); any other lab is rejected.
+KNOWN_LABS = "LAB01,LAB-DEMO"
 
 
 def _reachable(hostport: str) -> bool:
@@ -75,6 +77,7 @@ def stack(tmp_path_factory) -> Stack:
         ONCORELAY_DELIVERY_BASE_DELAY_S="0.2",
         ONCORELAY_DELIVERY_MAX_DELAY_S="1.0",
         ONCORELAY_LOG_LEVEL="info",
+        ONCORELAY_KNOWN_LABS=KNOWN_LABS,
         HOME=str(work / "home"),
     )
     services = ServiceProcesses(env, work)

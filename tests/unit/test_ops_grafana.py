@@ -13,7 +13,8 @@ import yaml
 from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-import services.common.metrics  # noqa: F401 - registers the oncorelay metrics
+import services.common.metrics  # noqa: F401 - registers the metrics every service exports
+import services.notify.metrics  # noqa: F401 - and notify's own (acknowledgements, escalations)
 
 ROOT = Path(__file__).resolve().parents[2]
 GRAFANA = ROOT / "infra" / "grafana"

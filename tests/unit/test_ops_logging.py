@@ -5,7 +5,7 @@ import json
 import logging
 import logging.config
 
-from services.common.logging import JsonFormatter, TextFormatter, logging_config
+from services.common.logging import JsonFormatter, TextFormatter, correlate, logging_config
 
 
 def emit(formatter: logging.Formatter, message: str, *args, exc: BaseException | None = None, **extra) -> str:
@@ -69,3 +69,13 @@ def test_dict_config_installs_the_formatter_without_disabling_module_loggers(cap
     finally:
         logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
         logging.root.handlers.clear()
+
+
+def test_lines_logged_while_handling_a_message_carry_its_ids():
+    with correlate(result_id="R-5", case_id="CASE-5", patient_pseudonym="PSN-9"):
+        inside = json.loads(emit(JsonFormatter("annotate"), "annotating"))
+        nested = json.loads(emit(JsonFormatter("annotate"), "alert raised", alert_id="A-5"))
+    after = json.loads(emit(JsonFormatter("annotate"), "idle"))
+    assert (inside["result_id"], inside["case_id"]) == ("R-5", "CASE-5") and "patient_pseudonym" not in inside
+    assert (nested["case_id"], nested["alert_id"]) == ("CASE-5", "A-5")
+    assert "result_id" not in after and "case_id" not in after

@@ -4,13 +4,14 @@ import asyncio
 from types import SimpleNamespace
 from typing import NamedTuple
 
+import mode
 import pytest
 from prometheus_client import REGISTRY
 from pymongo import monitoring
 
 from contracts import topics
 from services.common import metrics
-from services.common.service import consumer_lag
+from services.common.service import CountingSupervisor, consumer_lag
 
 # Labels that would put patient data (or unbounded ids) into Prometheus.
 FORBIDDEN_LABELS = {"patient", "patient_pseudonym", "patient_id", "case_id", "result_id", "result_key", "alert_id",
@@ -144,3 +145,18 @@ def _restore_identity():
     before = metrics.service_name()
     yield
     metrics._identity["service"] = before
+
+
+async def test_agent_restarts_are_counted_per_service():
+    class Actor(mode.Service):
+        """Stands in for a faust agent actor."""
+
+    metrics.identify("notify")
+    before = sample_value("oncorelay_agent_restarts_total", {"service": "notify"})
+    actor = Actor()
+    await actor.start()
+    try:
+        await CountingSupervisor().restart_service(actor)
+    finally:
+        await actor.stop()
+    assert sample_value("oncorelay_agent_restarts_total", {"service": "notify"}) == before + 1

@@ -1,0 +1,71 @@
+"""On the real database (FerretDB started by `make test`): the payload retention job deletes only raw VCF
+payloads past their time, and every applied case state change is audited once, by the service that made it."""
+
+import os
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from bson import Binary
+from pymongo import AsyncMongoClient
+
+from services.common.cases import advance_case, upsert_case
+from services.ingest.retention import delete_expired_payloads
+
+
+@pytest.fixture
+async def db():
+    client = AsyncMongoClient(os.environ.get("ONCORELAY_MONGO_URI", "mongodb://127.0.0.1:27017/?retryWrites=false"),
+                              tz_aware=True, serverSelectionTimeoutMS=5000)
+    name = f"oncorelay_retention_{secrets.token_hex(4)}"
+    yield client[name]
+    await client.drop_database(name)
+    await client.close()
+
+
+async def test_retention_deletes_old_payloads_and_keeps_the_clinical_record(db):
+    now = datetime.now(UTC)
+    await db.vcf_payloads.insert_many([
+        {"_id": "R-OLD@1", "data": Binary(b"\x1f\x8bold"), "stored_at": now - timedelta(days=31)},
+        {"_id": "R-NEW@1", "data": Binary(b"\x1f\x8bnew"), "stored_at": now - timedelta(days=29)},
+    ])
+    await db.results.insert_one({"_id": "R-OLD@1", "case_id": "C-1", "variant_count": 1})
+    await db.interpretations.insert_one({"_id": "R-OLD@1", "case_id": "C-1"})
+    await db.audit.insert_one({"at": now - timedelta(days=400), "actor": "ingest", "action": "state_changed",
+                               "case_id": "C-1", "alert_id": None, "detail": {}})
+
+    assert await delete_expired_payloads(db, retention_days=30, now=now) == 1
+    assert [d["_id"] async for d in db.vcf_payloads.find()] == ["R-NEW@1"]
+    assert await db.results.count_documents({}) == 1 and await db.interpretations.count_documents({}) == 1
+    assert await db.audit.count_documents({"case_id": "C-1"}) == 1
+    [entry] = [d async for d in db.audit.find({"action": "payloads_deleted"})]
+    assert (entry["actor"], entry["detail"]["count"]) == ("ingest", 1)
+    assert await delete_expired_payloads(db, retention_days=30, now=now) == 0  # nothing left to delete, no entry
+    assert await db.audit.count_documents({"action": "payloads_deleted"}) == 1
+
+
+async def test_each_applied_state_change_is_audited_once_by_its_service(db):
+    published = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    await upsert_case(db, "C-2", {"treating_site": "HOSP-A"})
+    assert await advance_case(db, "C-2", "R-2@1", published, "received", actor="ingest")
+    assert await advance_case(db, "C-2", "R-2@1", published, "ingested", "1 variants", actor="ingest")
+    assert not await advance_case(db, "C-2", "R-2@1", published, "received", actor="ingest")  # redelivered: no change
+    assert not await advance_case(db, "C-2", "R-2@1", published, "ingested", actor="ingest")  # redelivered
+    assert await advance_case(db, "C-2", "R-2@1", published, "annotated", actor="annotate")
+    assert not await advance_case(db, "C-2", "R-0@1", published - timedelta(days=1), "decided", actor="notify")
+
+    entries = [d async for d in db.audit.find({"case_id": "C-2"}).sort("at", 1)]
+    assert [(e["actor"], e["action"], e["detail"]["state"]) for e in entries] == [
+        ("ingest", "state_changed", "received"), ("ingest", "state_changed", "ingested"),
+        ("annotate", "state_changed", "annotated"),
+    ]
+    assert set(entries[0]) >= {"at", "actor", "action", "case_id", "alert_id", "detail"}
+
+
+async def test_a_change_whose_audit_entry_was_lost_in_a_crash_is_audited_on_redelivery(db):
+    published = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    await upsert_case(db, "C-3", {})
+    assert await advance_case(db, "C-3", "R-3@1", published, "received", actor="ingest")
+    await db.audit.delete_many({"case_id": "C-3"})  # as if the process died between the change and its entry
+    assert not await advance_case(db, "C-3", "R-3@1", published, "received", actor="ingest")
+    assert await db.audit.count_documents({"case_id": "C-3"}) == 1
