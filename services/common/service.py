@@ -59,7 +59,7 @@ def create_app(service: str, settings: Settings) -> faust.App:
         processing_guarantee="at_least_once",
         topic_partitions=settings.kafka_topic_partitions,
         topic_replication_factor=1,
-        consumer_auto_offset_reset="earliest",
+        consumer_auto_offset_reset=settings.consumer_offset_reset,
         broker_commit_interval=1.0,
         producer_max_request_size=2 * 1024 * 1024,
         consumer_max_fetch_size=4 * 1024 * 1024,

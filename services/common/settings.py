@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     bind_host: str = "127.0.0.1"
     data_dir: str = Field(".infra/services", description="faust's local state (one subdirectory per service)")
     log_level: Literal["crit", "error", "warn", "info", "debug"] = "warn"
+    consumer_offset_reset: Literal["earliest", "latest"] = Field(
+        "earliest", description="where a new consumer group starts; keep earliest in production so nothing is missed"
+    )
     log_format: Literal["json", "text"] = Field("json", description="json: one object per line (for log shippers)")
     lag_interval_s: float = Field(5.0, gt=0, description="how often consumer lag is measured for /metrics")
 
