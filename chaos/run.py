@@ -237,14 +237,15 @@ def _pending(bootstrap: str) -> int:
 
     async def lag() -> int:
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+        consumer = AIOKafkaConsumer(topics.LAB_RESULTS, bootstrap_servers=bootstrap, group_id=None)
         await admin.start()
         await consumer.start()
         try:
             committed = await admin.list_consumer_group_offsets("oncorelay-ingest")
-            partitions = [tp for tp in consumer.assignment()] or [
-                TopicPartition(topics.LAB_RESULTS, p) for p in consumer.partitions_for_topic(topics.LAB_RESULTS) or []]
-            ends = await consumer.end_offsets(partitions)
+            numbers = consumer.partitions_for_topic(topics.LAB_RESULTS) or set()
+            if not numbers:
+                return -1  # unknown: never report "nothing pending" without having looked
+            ends = await consumer.end_offsets([TopicPartition(topics.LAB_RESULTS, n) for n in numbers])
             return sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
         finally:
             await consumer.stop()

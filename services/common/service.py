@@ -61,6 +61,10 @@ def create_app(service: str, settings: Settings) -> faust.App:
         topic_replication_factor=1,
         consumer_auto_offset_reset=settings.consumer_offset_reset,
         broker_commit_interval=1.0,
+        # A killed worker never leaves its group: the broker notices after the session timeout, so keep it short
+        # (faust's default, 60 s, stalled a restarted service for a minute or more in the chaos runs).
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=3.0,
         producer_max_request_size=2 * 1024 * 1024,
         consumer_max_fetch_size=4 * 1024 * 1024,
         web_port=getattr(settings, f"{service}_port"),

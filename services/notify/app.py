@@ -77,8 +77,8 @@ async def clinician_api() -> None:
 
 @app.timer(settings.escalation_check_s)
 async def escalate() -> None:
-    if ready.is_set():
-        await review.escalate_overdue()
+    if ready.is_set():  # a database outage must not escape: an exception in a faust timer stops the worker
+        await until_done(review.escalate_overdue, health, "escalating overdue alerts")
 
 
 @app.agent(alerts_topic)

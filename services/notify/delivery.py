@@ -48,6 +48,7 @@ class Dispatcher:
         self.stream_wake = stream_wake
         self.slots = asyncio.Semaphore(settings.delivery_concurrency)
         self.in_flight: set[asyncio.Task] = set()
+        self.sending: set[str] = set()  # ids of deliveries with an attempt running in this process
         self._session: aiohttp.ClientSession | None = None
 
     def session(self) -> aiohttp.ClientSession:
@@ -73,9 +74,12 @@ class Dispatcher:
         while True:
             await self.slots.acquire()
             claimed = await store.claim_due_delivery(self.db, datetime.now(UTC), self.settings.delivery_lease_s)
-            if claimed is None:
+            if claimed is None or claimed["_id"] in self.sending:
+                # None: nothing due. Already sending here: FerretDB's findAndModify is not atomic under concurrent
+                # claims, so the same delivery can be handed out twice; only one attempt runs per process.
                 self.slots.release()
                 return
+            self.sending.add(claimed["_id"])
             task = asyncio.create_task(self._attempt_then_release(claimed))
             self.in_flight.add(task)
             task.add_done_callback(self.in_flight.discard)
@@ -86,6 +90,7 @@ class Dispatcher:
         except Exception:  # left 'sending': after its lease it is claimed again
             log.exception("delivery attempt failed unexpectedly", extra={"delivery_id": delivery["_id"]})
         finally:
+            self.sending.discard(delivery["_id"])
             self.slots.release()
 
     async def attempt(self, delivery: dict) -> None:
