@@ -62,11 +62,13 @@ class AlertIntake:
                 "team_id": subscription.team_id, "subscription_id": subscription.subscription_id,
                 "channel": subscription.channel.kind, "target": subscription.channel.target(), "event_number": number,
             })
+        # The case is advanced (and audited) before the alert is marked routed: a crash in between makes the
+        # redelivered event do it again (both idempotent), while a routed alert returns early above.
+        await advance_case(self.db, alert.case_id, alert.result_key, alert.published_at, "alerted",
+                           f"{alert.priority} alert to {len(subscriptions)} subscriptions")
         teams = [t.team_id for t in await directory.teams_serving(self.db, alert.treating_site)]
         await store.mark_routed(self.db, alert.alert_id, teams)
         self.wake.set()
-        await advance_case(self.db, alert.case_id, alert.result_key, alert.published_at, "alerted",
-                           f"{alert.priority} alert to {len(subscriptions)} subscriptions")
         if not subscriptions:
             log.warning("alert matches no subscription", extra={"alert_id": alert.alert_id})
         metrics.PROCESSING_SECONDS.labels(SERVICE, "notify").observe(time.perf_counter() - started)
