@@ -2,7 +2,6 @@
 operators) inspect cases, the knowledge base and triage rules."""
 
 import asyncio
-import json
 import sys
 from datetime import date
 from pathlib import Path

@@ -92,4 +92,9 @@ async def process_or_park(
         await until_done(work, health, describe)
     except Exception as error:  # deliberately broad: anything not transient is a poison event
         log.exception("unforeseen failure on %s; parking the event", describe)
-        await until_done(lambda: park(error), health, f"parking {describe}")
+        failure = error  # bound for the closure below
+
+        async def park_it() -> None:
+            await park(failure)
+
+        await until_done(park_it, health, f"parking {describe}")

@@ -19,7 +19,7 @@ from pathlib import Path
 from pymongo import MongoClient
 
 from contracts import topics
-from tests.support.kafka import produce, read_all
+from tests.support.kafka import produce
 from tests.support.receiver import WebhookReceiver
 from tests.support.services import REPO, ServiceProcesses, base_env, free_port
 from tests.support.smtp import SmtpServer
