@@ -32,24 +32,13 @@ start() {
 
   mkdir -p "$DATA_DIR"
   log "ferretdb: starting on 127.0.0.1:$PORT (data $DATA_DIR, log $LOGFILE)"
-  local t0=$SECONDS
   spawn "$PIDFILE" "$LOGFILE" "$BIN" --listen-addr "127.0.0.1:$PORT" --data-dir "$DATA_DIR"
-
   # Ready = TCP accept, then a pymongo ping.
-  while ((SECONDS - t0 < TIMEOUT)); do
-    if ! pid_alive "$PIDFILE" "$PATTERN" >/dev/null; then
-      tail_log "$LOGFILE"
-      die "ferretdb exited during start-up"
-    fi
-    if tcp_open 127.0.0.1 "$PORT" && ping_db; then
-      log "ferretdb: ready after $((SECONDS - t0)) s (pid $(<"$PIDFILE")), $URI"
-      return 0
-    fi
-    sleep 0.2
-  done
-  tail_log "$LOGFILE"
-  die "ferretdb not ready after $TIMEOUT s (still running, pid $(<"$PIDFILE"); stop it with: $0 stop)"
+  await_ready ferretdb "$PIDFILE" "$PATTERN" "$LOGFILE" "$TIMEOUT" db_ready
+  log "ferretdb: $URI"
 }
+
+db_ready() { tcp_open 127.0.0.1 "$PORT" && ping_db; }
 
 status() {
   if pid=$(pid_alive "$PIDFILE" "$PATTERN"); then

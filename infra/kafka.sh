@@ -42,24 +42,12 @@ start() {
   fi
 
   log "kafka: starting on 127.0.0.1:$PORT (data $DATA_DIR, log $LOGFILE)"
-  local t0=$SECONDS
   spawn "$PIDFILE" "$LOGFILE" java "${JAVA_OPTS[@]}" -cp "$LIBS/*" kafka.Kafka "$CONFIG"
-
-  # Ready = the broker logged its start-up line AND accepts connections. Never a fixed sleep.
-  while ((SECONDS - t0 < TIMEOUT)); do
-    if ! pid_alive "$PIDFILE" "$PATTERN" >/dev/null; then
-      tail_log "$LOGFILE"
-      die "kafka exited during start-up"
-    fi
-    if grep -q 'Kafka Server started' "$LOGFILE" && tcp_open 127.0.0.1 "$PORT"; then
-      log "kafka: ready after $((SECONDS - t0)) s (pid $(<"$PIDFILE"))"
-      return 0
-    fi
-    sleep 0.2
-  done
-  tail_log "$LOGFILE"
-  die "kafka not ready after $TIMEOUT s (still running, pid $(<"$PIDFILE"); stop it with: $0 stop)"
+  # Ready = the broker logged its start-up line AND accepts connections.
+  await_ready kafka "$PIDFILE" "$PATTERN" "$LOGFILE" "$TIMEOUT" broker_ready
 }
+
+broker_ready() { grep -q 'Kafka Server started' "$LOGFILE" && tcp_open 127.0.0.1 "$PORT"; }
 
 status() {
   if pid=$(pid_alive "$PIDFILE" "$PATTERN"); then

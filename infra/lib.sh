@@ -80,3 +80,22 @@ tail_log() {
   tail -n 40 "$1" >&2
   echo "-----" >&2
 }
+
+# await_ready NAME PIDFILE PATTERN LOGFILE TIMEOUT CHECK...: poll CHECK (a command) every 0.2 s until it
+# succeeds; fail at once if the process dies, or after TIMEOUT seconds. Never a fixed sleep.
+await_ready() {
+  local name=$1 pidfile=$2 pattern=$3 logfile=$4 timeout=$5 t0=$SECONDS; shift 5
+  while ((SECONDS - t0 < timeout)); do
+    if ! pid_alive "$pidfile" "$pattern" >/dev/null; then
+      tail_log "$logfile"
+      die "$name exited during start-up"
+    fi
+    if "$@"; then
+      log "$name: ready after $((SECONDS - t0)) s (pid $(<"$pidfile"))"
+      return 0
+    fi
+    sleep 0.2
+  done
+  tail_log "$logfile"
+  die "$name not ready after $timeout s (still running, pid $(<"$pidfile"); stop it with: $0 stop)"
+}
