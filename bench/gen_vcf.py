@@ -34,7 +34,7 @@ CONSEQUENCES = (
 )
 AMINO = "ACDEFGHIKLMNPQRSTVWY"
 THREE = dict(zip(AMINO, ("Ala", "Cys", "Asp", "Glu", "Phe", "Gly", "His", "Ile", "Lys", "Leu", "Met", "Asn", "Pro",
-                         "Gln", "Arg", "Ser", "Thr", "Val", "Trp", "Tyr")))
+                         "Gln", "Arg", "Ser", "Thr", "Val", "Trp", "Tyr"), strict=True))
 BASES = "ACGT"
 BRAF_V600E = ("7", 140753336, "A", "T")
 

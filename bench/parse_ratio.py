@@ -5,8 +5,9 @@ take scheduler noise out of a CPU-bound loop):
 - bare: `for record in pysam.VariantFile(path)`, touching nothing (the issue's baseline);
 - fields: the same loop reading what a Variant carries (CHROM, POS, REF, ALT, FILTER, INFO/CSQ,
   tumour FORMAT AD/AF/DP), i.e. the least any pysam-based parser must do (context only);
-- ingest: services.ingest.vcf.loader.open_vcf(...).variants() and the document conversion ingest
-  stores (services.ingest.process._take_documents), in ingest's batch size.
+- ingest: services.ingest.vcf.loader.open_vcf(...).variants() and the conversion of each Variant
+  to the document ingest stores (loader.variant_document); encoding chunks for storage is not parsing
+  and is left out (flow.py measures it with the rest of the pipeline).
 parse_ratio = ingest records/s / bare records/s.
 """
 
@@ -17,9 +18,7 @@ import pysam
 from rich.progress import Progress
 
 from services.common.settings import Settings
-from services.common.keys import VARIANTS_PER_CHUNK
-from services.ingest.process import _take_documents
-from services.ingest.vcf.loader import open_vcf
+from services.ingest.vcf.loader import open_vcf, variant_document
 
 
 def bare(path: Path) -> int:
@@ -45,9 +44,9 @@ def ingest(path: Path) -> int:
     """Records through ingest's parser and normaliser; returns the number of variants (one per ALT)."""
     count = 0
     with open_vcf(str(path), "GRCh38", Settings().max_info_bytes) as reader:
-        variants = reader.variants()
-        while batch := _take_documents(variants, VARIANTS_PER_CHUNK * 5):
-            count += len(batch)
+        for variant in reader.variants():
+            variant_document(variant)
+            count += 1
     return count
 
 

@@ -1,5 +1,7 @@
 """The annotate service: a faust agent on the internal variants-ingested topic (see services.annotate.process)."""
 
+from functools import partial
+
 from contracts import topics
 from services.annotate.process import SERVICE, Annotator
 from services.common import metrics
@@ -41,6 +43,6 @@ async def annotate_results(stream):
         metrics.MESSAGES_CONSUMED.labels(SERVICE, topics.VARIANTS_INGESTED).inc()
         raw = event.value or b""
         await process_or_park(
-            lambda: annotator.handle(raw), parker(publish, SERVICE, topics.VARIANTS_INGESTED, event), health,
+            partial(annotator.handle, raw), parker(publish, SERVICE, topics.VARIANTS_INGESTED, event), health,
             f"offset {event.message.offset}",
         )

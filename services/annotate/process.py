@@ -24,6 +24,7 @@ from services.annotate.domain.oncotree import OncoTree
 from services.annotate.domain.triage import RuleSet
 from services.common import metrics
 from services.common.cases import advance_case
+from services.common.logging import correlate
 from services.common.runtime import Publish
 from services.common.settings import Settings
 
@@ -70,6 +71,10 @@ class Annotator:
     async def handle(self, raw: bytes) -> Interpretation:
         started = time.perf_counter()
         event = VariantsIngested.model_validate_json(raw)
+        with correlate(result_key=event.result_key, case_id=event.case_id):
+            return await self._annotate(event, started)
+
+    async def _annotate(self, event: VariantsIngested, started: float) -> Interpretation:
         variants = await store.load_variants(self.db, event.result_key, event.variant_count)
         history = await self._history(event)
         previous = await self._previous(event)

@@ -8,6 +8,7 @@ index document per patient, earlier versions of a result by their keys.
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts.variant import Variant
+from services.common import variant_chunks
 from services.common.keys import chunk_count, chunk_id, result_key
 
 # Per specimen, the variants kept for longitudinal tracking (the ones a later draw is compared with).
@@ -21,7 +22,8 @@ async def load_variants(db: AsyncDatabase, result_key: str, variant_count: int) 
         document = await db.variants.find_one({"_id": chunk_id(result_key, chunk)})
         if document is None:
             raise LookupError(f"variant chunk {chunk} of {result_key} is missing")
-        variants += [Variant.model_construct(**v) for v in document["variants"]]
+        stored = variant_chunks.decode(document["data"], document["encoding"])
+        variants += [Variant.model_construct(**v) for v in stored]
     return variants
 
 

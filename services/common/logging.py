@@ -31,7 +31,7 @@ OPERATIONAL_FIELDS = (
 FORBIDDEN_FIELDS = ("patient_pseudonym", "patient", "specimen")
 
 # Correlation ids of the message the current task is handling (see `correlate`).
-_context: ContextVar[dict[str, str]] = ContextVar("oncorelay_log_context", default={})
+_context: ContextVar[dict[str, str] | None] = ContextVar("oncorelay_log_context", default=None)
 
 _LEVELS = {"crit": "CRITICAL", "error": "ERROR", "warn": "WARNING", "info": "INFO", "debug": "DEBUG"}
 
@@ -40,10 +40,10 @@ _LEVELS = {"crit": "CRITICAL", "error": "ERROR", "warn": "WARNING", "info": "INF
 def correlate(**ids: str | None) -> Iterator[None]:
     """Within the block, every log line of this task carries these ids (only CORRELATION_FIELDS).
 
-    An agent wraps the handling of one message: `with correlate(result_id=..., case_id=...):`.
+    Each service's handler wraps one message in it once it knows the message's ids.
     """
     kept = {k: v for k, v in ids.items() if k in CORRELATION_FIELDS and v is not None}
-    token = _context.set({**_context.get(), **kept})
+    token = _context.set({**(_context.get() or {}), **kept})
     try:
         yield
     finally:
@@ -51,7 +51,7 @@ def correlate(**ids: str | None) -> Iterator[None]:
 
 
 def _allowed_extra(record: logging.LogRecord) -> dict[str, Any]:
-    fields: dict[str, Any] = dict(_context.get())
+    fields: dict[str, Any] = dict(_context.get() or {})
     for name in CORRELATION_FIELDS + OPERATIONAL_FIELDS:
         value = record.__dict__.get(name)
         if value is not None:

@@ -1,6 +1,7 @@
 """The ingest service: a faust agent on oncorelay.lab.results.v1 (see services.ingest.process)."""
 
 import logging
+from functools import partial
 
 from contracts import topics
 from services.common import metrics
@@ -49,4 +50,4 @@ async def ingest_results(stream):
             partition=event.message.partition,
             offset=event.message.offset,
         )
-        await until_done(lambda: processor.handle(message), health, f"offset {message.offset}")
+        await until_done(partial(processor.handle, message), health, f"offset {message.offset}")

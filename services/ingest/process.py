@@ -30,13 +30,14 @@ from contracts.events import (
 )
 from contracts.reasons import RejectionCode
 from contracts.rejection import reason
-from services.common import audit, metrics
+from services.common import audit, metrics, variant_chunks
 from services.common.cases import advance_case, upsert_case
 from services.common.keys import VARIANTS_PER_CHUNK, result_key
+from services.common.logging import correlate
 from services.common.runtime import TRANSIENT_ERRORS, Publish
 from services.common.settings import Settings
 from services.ingest import store
-from services.ingest.intake import read_message
+from services.ingest.intake import Intake, read_message
 from services.ingest.vcf.errors import VcfRejected
 from services.ingest.vcf.loader import open_vcf, variant_document
 from services.ingest.vcf_source import fetch_reference, write_inline
@@ -44,6 +45,8 @@ from services.ingest.vcf_source import fetch_reference, write_inline
 log = logging.getLogger("oncorelay.ingest")
 
 SERVICE = "ingest"
+# Chunks read, encoded and written per database round trip (bounds ingest's memory on large VCFs).
+CHUNKS_PER_BATCH = 5
 # Largest lab message accepted (the broker is configured a little above this).
 MAX_MESSAGE_BYTES = 1024 * 1024
 
@@ -72,6 +75,12 @@ class Ingest:
         """Process one message; returns the receipt that was sent."""
         started = time.perf_counter()
         intake = read_message(message.value, MAX_MESSAGE_BYTES, self.labs)
+        with correlate(result_id=intake.result_id or message.key, case_id=intake.case_id):
+            receipt = await self._handle(message, intake)
+        metrics.PROCESSING_SECONDS.labels(SERVICE, "ingest").observe(time.perf_counter() - started)
+        return receipt
+
+    async def _handle(self, message: Message, intake: Intake) -> IngestReceipt:
         if intake.result is None:
             receipt = await self._reject(message, intake.reasons, intake.result_id, intake.lab_id, intake.case_id)
         else:
@@ -85,7 +94,6 @@ class Ingest:
                 log.exception("unexpected failure on a lab result", extra={"result_id": intake.result.result_id})
                 detail = f"internal error {type(error).__name__}"
                 receipt = await self._reject_result(message, intake.result, reason(RejectionCode.PROCESSING_FAILED, detail))
-        metrics.PROCESSING_SECONDS.labels(SERVICE, "ingest").observe(time.perf_counter() - started)
         return receipt
 
     async def _ingest(self, message: Message, result: SequencingResult) -> IngestReceipt:
@@ -179,19 +187,17 @@ class Ingest:
         reader = await asyncio.to_thread(reader_cm.__enter__)
         try:
             variants = reader.variants()
-            batch_size = VARIANTS_PER_CHUNK * 5
             count, chunk_no = 0, 0
             while True:
                 try:
-                    batch = await asyncio.to_thread(_take_documents, variants, batch_size)
+                    counted, chunks = await asyncio.to_thread(_take_chunks, variants, CHUNKS_PER_BATCH)
                 except VcfRejected:
                     await store.delete_chunks(self.db, key, chunk_no)  # nothing of a rejected VCF is kept
                     raise
-                if not batch:
+                if not chunks:
                     break
-                chunks = [batch[i:i + VARIANTS_PER_CHUNK] for i in range(0, len(batch), VARIANTS_PER_CHUNK)]
                 await store.save_variant_chunks(self.db, key, result.case_id, chunk_no, chunks)
-                count += len(batch)
+                count += counted
                 chunk_no += len(chunks)
             return reader.tumour_sample, reader.header_summary, count
         finally:
@@ -262,8 +268,16 @@ class Ingest:
         return receipt
 
 
-def _take_documents(variants: Iterator, limit: int) -> list[dict]:
-    return [variant_document(variant) for variant in islice(variants, limit)]
+def _take_chunks(variants: Iterator, max_chunks: int) -> tuple[int, list[bytes]]:
+    """Read up to `max_chunks` chunks of variants and encode them; returns (variants read, chunks)."""
+    count, chunks = 0, []
+    while len(chunks) < max_chunks:
+        documents = [variant_document(variant) for variant in islice(variants, VARIANTS_PER_CHUNK)]
+        if not documents:
+            break
+        count += len(documents)
+        chunks.append(variant_chunks.encode(documents))
+    return count, chunks
 
 
 def _case_fields(result: SequencingResult) -> dict:

@@ -11,6 +11,7 @@ from bson import Binary
 from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.common import variant_chunks
 from services.common.keys import chunk_id, result_key
 
 # Raw payloads above this size are not kept in the database (the lab keeps the file).
@@ -28,12 +29,13 @@ async def record_head(db: AsyncDatabase, result_id: str, version: int) -> None:
     await db.result_heads.update_one({"_id": result_id}, {"$max": {"version": version}}, upsert=True)
 
 
-async def save_variant_chunks(db: AsyncDatabase, key: str, case_id: str, first_chunk: int, chunks: list[list[dict]]) -> None:
-    """Write chunks of variant documents for one result; re-running replaces them identically."""
+async def save_variant_chunks(db: AsyncDatabase, key: str, case_id: str, first_chunk: int, chunks: list[bytes]) -> None:
+    """Write encoded chunks (variant_chunks.encode) of one result; re-running replaces them identically."""
     operations = [
         ReplaceOne(
             {"_id": chunk_id(key, first_chunk + i)},
-            {"result_key": key, "case_id": case_id, "chunk": first_chunk + i, "variants": chunk},
+            {"result_key": key, "case_id": case_id, "chunk": first_chunk + i,
+             "encoding": variant_chunks.ENCODING, "data": Binary(chunk)},
             upsert=True,
         )
         for i, chunk in enumerate(chunks)

@@ -8,6 +8,7 @@
 
 import asyncio
 import logging
+from functools import partial
 
 from contracts import topics
 from services.common import metrics
@@ -87,4 +88,4 @@ async def notify_alerts(stream):
     async for event in stream.events():
         metrics.MESSAGES_CONSUMED.labels(SERVICE, topics.MTB_ALERTS).inc()
         raw = event.value or b""
-        await until_done(lambda raw=raw: intake.handle(raw), health, f"alert at offset {event.message.offset}")
+        await until_done(partial(intake.handle, raw), health, f"alert at offset {event.message.offset}")

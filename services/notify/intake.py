@@ -16,6 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from contracts.events import MtbReviewRequired
 from services.common import metrics
 from services.common.cases import advance_case
+from services.common.logging import correlate
 from services.common.settings import Settings
 from services.notify.adapters import directory, store
 from services.notify.domain.review import first_escalation_due
@@ -44,6 +45,11 @@ class AlertIntake:
         except ValidationError as error:  # annotate wrote it, so this is our bug: keep going, say so loudly
             log.error("alert is not a valid MtbReviewRequired and was skipped: %s", error.errors()[:3])
             return
+        with correlate(alert_id=alert.alert_id, case_id=alert.case_id, result_key=alert.result_key):
+            await self._route(alert)
+        metrics.PROCESSING_SECONDS.labels(SERVICE, "notify").observe(time.perf_counter() - started)
+
+    async def _route(self, alert: MtbReviewRequired) -> None:
         document = {**alert.model_dump(mode="json"), "published_at": alert.published_at, "raised_at": alert.raised_at,
                     "payload": alert.model_dump_json()}
         due = first_escalation_due(alert.priority, alert.raised_at, self.settings.escalation_after_s)
@@ -71,4 +77,3 @@ class AlertIntake:
         self.wake.set()
         if not subscriptions:
             log.warning("alert matches no subscription", extra={"alert_id": alert.alert_id})
-        metrics.PROCESSING_SECONDS.labels(SERVICE, "notify").observe(time.perf_counter() - started)

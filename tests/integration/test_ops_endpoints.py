@@ -54,7 +54,7 @@ def test_metrics_after_a_result_cover_lag_database_latency_and_alerts(stack):
         return lag and [s for s in lag.samples if s.labels["service"] == name]
 
     for name in SERVICES:
-        wait_until(lambda: has_lag(name), 30, f"{name} consumer lag exported")
+        wait_until(lambda name=name: has_lag(name), 30, f"{name} consumer lag exported")
         database = scraped(name)["oncorelay_mongodb_operation_seconds"]
         assert any(s.name.endswith("_count") and s.value > 0 for s in database.samples), name
     assert any(s.value >= 1 for s in scraped("annotate")["oncorelay_alerts_raised"].samples)
@@ -91,7 +91,7 @@ def test_logs_are_json_with_correlation_ids_and_without_the_patient(stack):
     for name in SERVICES:
         text = (stack.services.log_dir / f"{name}.log").read_text()
         assert "PSN-OPS-SECRET" not in text, f"{name} logged a patient pseudonym"
-        objects = [l for l in text.splitlines() if l.startswith("{")]
+        objects = [line for line in text.splitlines() if line.startswith("{")]
         assert objects, f"{name} wrote no JSON log lines"
         for raw in objects:
             assert re.match(r'^\{"time": ', raw) and json.loads(raw)["service"] == name

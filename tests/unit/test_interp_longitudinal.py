@@ -5,7 +5,12 @@ import pytest
 
 from services.annotate.domain.knowledge import KnowledgeBase
 from services.annotate.domain.longitudinal import (
-    LongitudinalSettings, ObservedVariant, PatientHistory, SpecimenObservation, detect, track_key,
+    LongitudinalSettings,
+    ObservedVariant,
+    PatientHistory,
+    SpecimenObservation,
+    detect,
+    track_key,
 )
 from services.annotate.domain.oncotree import OncoTree
 

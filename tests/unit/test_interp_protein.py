@@ -1,6 +1,11 @@
 from services.annotate.domain.protein import (
-    is_egfr_exon19_deletion, is_egfr_exon20_insertion, is_met_exon14_skipping, is_truncating, normalise_hgvsp,
-    parse_protein, short_form,
+    is_egfr_exon19_deletion,
+    is_egfr_exon20_insertion,
+    is_met_exon14_skipping,
+    is_truncating,
+    normalise_hgvsp,
+    parse_protein,
+    short_form,
 )
 
 

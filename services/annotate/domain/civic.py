@@ -60,7 +60,7 @@ def read_tsv(path: Path, warnings: list[str]) -> list[dict[str, str]]:
                                 "overflow joined into the last column")
                 values = values[: len(header) - 1] + [",".join(values[len(header) - 1:])]
             values = values + [""] * (len(header) - len(values))
-            rows.append(dict(zip(header, (v.strip() for v in values))))
+            rows.append(dict(zip(header, (v.strip() for v in values), strict=True)))
         return rows
 
 
