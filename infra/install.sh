@@ -52,12 +52,28 @@ else
 fi
 
 # --- 3. FerretDB binary ---------------------------------------------------------------------------
+# FerretDB 1.24.2 from the Go module proxy, with the patches in infra/ferretdb/patches applied to a copy
+# of its module (see each patch's header for why); our module is built against that copy.
 bin="$INFRA_DIR/bin/ferretdb"
-want=$(hash_of infra/ferretdb/go.mod infra/ferretdb/go.sum infra/ferretdb/main.go)
+want=$(hash_of infra/ferretdb/go.mod infra/ferretdb/go.sum infra/ferretdb/main.go infra/ferretdb/patches/*.patch)
 if [[ ! -x $bin || $(cat "$bin.hash" 2>/dev/null) != "$want" ]]; then
   log "building $bin (go; the first cold build takes a few minutes)"
   mkdir -p "$(dirname "$bin")"
-  (cd infra/ferretdb && export CGO_ENABLED=0 && quietly go go build -trimpath -o "$bin.tmp" .)
+  build="$INFRA_DIR/ferretdb-build"
+  rm -rf "$build" && mkdir -p "$build"
+  cp infra/ferretdb/go.mod infra/ferretdb/go.sum infra/ferretdb/main.go "$build/"
+  (
+    cd "$build"
+    export CGO_ENABLED=0
+    quietly go-download go mod download github.com/FerretDB/FerretDB
+    upstream=$(go list -m -f '{{.Dir}}' github.com/FerretDB/FerretDB)
+    cp -r "$upstream" ferretdb-src && chmod -R u+w ferretdb-src
+    for p in "$REPO"/infra/ferretdb/patches/*.patch; do
+      (cd ferretdb-src && git apply "$p") || die "patch $(basename "$p") does not apply to $upstream"
+    done
+    go mod edit -replace github.com/FerretDB/FerretDB=./ferretdb-src
+    quietly go go build -trimpath -o "$bin.tmp" .
+  )
   mv -f "$bin.tmp" "$bin"
   echo "$want" >"$bin.hash"
 else

@@ -1,10 +1,11 @@
 """Case states and the rule that a case's state never goes backwards (pure).
 
 A case moves through the stages of each result it receives. Each transition carries an order
-key "<published_at of the result>|<stage rank>": a transition is applied only if its key sorts
-after the case's current key, so a late or redelivered event for an older result or an earlier
+key "<published_at of the result>|<stage rank>|<result key>": a transition is applied only if its key
+sorts after the case's current key, so a late or redelivered event for an older result or an earlier
 stage can never move the case back, while a newer result (a new plasma draw, an amended
-report) starts a new cycle.
+report) starts a new cycle. The key names its stage and result, so the state can always be
+recovered from the highest key alone (`stage_of`).
 """
 
 from datetime import UTC, datetime
@@ -22,9 +23,15 @@ STAGES: tuple[str, ...] = (
 RANK = {stage: rank for rank, stage in enumerate(STAGES)}
 
 
-def order_key(published_at: datetime, stage: str) -> str:
-    """The sortable key of a transition to `stage` for a result published at `published_at`."""
+def order_key(published_at: datetime, stage: str, result_key: str) -> str:
+    """The sortable key of a transition to `stage` for result `result_key`, published at `published_at`."""
     if stage not in RANK:
         raise ValueError(f"unknown case stage {stage!r}")
     stamp = published_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return f"{stamp}|{RANK[stage]:02d}"
+    return f"{stamp}|{RANK[stage]:02d}|{result_key}"
+
+
+def stage_of(key: str) -> tuple[str, str]:
+    """(stage, result key) of the transition with order key `key`."""
+    _, rank, result_key = key.split("|", 2)
+    return STAGES[int(rank)], result_key

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.common import audit, metrics
-from services.common.case_state import order_key
+from services.common.case_state import order_key, stage_of
 
 
 async def upsert_case(db: AsyncDatabase, case_id: str, fields: dict) -> None:
@@ -29,27 +29,41 @@ async def advance_case(
 ) -> bool:
     """Move the case to `stage` unless it is already at a later point; record the step on its timeline.
 
-    Returns True when the state changed. The timeline entry is added once per (result, stage). Every
-    applied change is in the audit trail once, by `actor` (default: this process's service), also when
-    a crash came between the change and its audit entry and the event is redelivered.
+    Returns True when this call moved the state. The timeline entry is added once per (result, stage).
+    Every applied change is in the audit trail once, by `actor` (default: this process's service), also
+    when a crash came between the change and its audit entry and the event is redelivered.
+
+    Every operation filters on `_id` alone (FerretDB/SQLite scans the collection for anything else):
+    the case is read, then `state_order` only ever grows (`$max`, atomic on MongoDB), and the
+    readable `state` fields are written with it. Should a concurrent writer of a lower key land its
+    `state` fields after ours, the read-back sees `state_from` differ from `state_order` and
+    rewrites them from the highest key (which names its stage and result).
     """
-    key = order_key(published_at, stage)
+    key = order_key(published_at, stage, result_key)
+    case = await db.cases.find_one({"_id": case_id}, {"state_order": 1, "timeline_keys": 1})
+    if case is None:
+        return False
     now = datetime.now(UTC)
-    changed = await db.cases.update_one(
-        {"_id": case_id, "state_order": {"$lt": key}},
-        {"$set": {"state": stage, "state_order": key, "state_result_key": result_key, "updated_at": now}},
-    )
-    await db.cases.update_one(
-        {"_id": case_id, "timeline_keys": {"$ne": f"{result_key}|{stage}"}},
-        {
-            "$push": {"timeline": {"stage": stage, "result_key": result_key, "at": now, "detail": detail}},
-            "$addToSet": {"timeline_keys": f"{result_key}|{stage}"},
-        },
-    )
-    applied = changed.modified_count == 1
-    if applied or await db.cases.find_one({"_id": case_id, "state_order": key}, {"_id": 1}) is not None:
+    update: dict = {}
+    advancing = key > case.get("state_order", "")
+    if advancing:
+        update["$max"] = {"state_order": key}
+        update["$set"] = {"state": stage, "state_result_key": result_key, "state_from": key, "updated_at": now}
+    timeline_key = f"{result_key}|{stage}"
+    if timeline_key not in case.get("timeline_keys", []):
+        update["$push"] = {"timeline": {"stage": stage, "result_key": result_key, "at": now, "detail": detail}}
+        update["$addToSet"] = {"timeline_keys": timeline_key}
+    if update:
+        await db.cases.update_one({"_id": case_id}, update)
+    current = await db.cases.find_one({"_id": case_id}, {"state_order": 1, "state_from": 1})
+    if current["state_order"] and current.get("state_from") != current["state_order"]:
+        winner, winner_result = stage_of(current["state_order"])
+        await db.cases.update_one({"_id": case_id}, {"$set": {
+            "state": winner, "state_result_key": winner_result, "state_from": current["state_order"],
+        }})
+    if current["state_order"] == key:  # applied now, or by an earlier attempt whose audit entry may be missing
         await audit.record_once(
             db, f"case:{case_id}|{result_key}|{stage}", actor or metrics.service_name(), "state_changed", case_id,
             None, {"state": stage, "result_key": result_key, "note": detail},
         )
-    return applied
+    return advancing and current["state_order"] == key

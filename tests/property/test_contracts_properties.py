@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from contracts.events import IngestReceipt, SequencingResult
 from contracts.pseudonym import identifier_problem
 from contracts.reasons import ADVICE, RejectionCode
-from services.common.case_state import STAGES, order_key
+from services.common.case_state import STAGES, order_key, stage_of
 from services.ingest.intake import read_message
 
 EXAMPLE = json.loads((Path(__file__).resolve().parents[2] / "contracts" / "examples" / "SequencingResult.json").read_text())
@@ -124,13 +124,21 @@ def test_generated_pseudonyms_are_accepted(value):
     assert identifier_problem(value) is None
 
 
+result_keys = st.from_regex(r"R-[A-Za-z0-9._|-]{1,20}@[1-9][0-9]{0,2}", fullmatch=True)
+
+
 @given(timestamps, st.timedeltas(timedelta(microseconds=1), timedelta(days=3000)),
-       st.sampled_from(STAGES), st.sampled_from(STAGES))
-def test_case_states_never_sort_backwards(earlier, gap, stage_a, stage_b):
+       st.sampled_from(STAGES), st.sampled_from(STAGES), result_keys, result_keys)
+def test_case_states_never_sort_backwards(earlier, gap, stage_a, stage_b, key_a, key_b):
     later = earlier + gap
-    assert order_key(earlier, stage_a) < order_key(later, stage_b)  # a newer result always moves on
-    same = sorted([order_key(earlier, stage_a), order_key(earlier, stage_b)])
-    assert same == [order_key(earlier, s) for s in sorted([stage_a, stage_b], key=STAGES.index)]
+    assert order_key(earlier, stage_a, key_a) < order_key(later, stage_b, key_b)  # a newer result always moves on
+    same = sorted([order_key(earlier, stage_a, key_a), order_key(earlier, stage_b, key_a)])
+    assert same == [order_key(earlier, s, key_a) for s in sorted([stage_a, stage_b], key=STAGES.index)]
+
+
+@given(timestamps, st.sampled_from(STAGES), result_keys)
+def test_the_order_key_names_its_stage_and_result(published_at, stage, key):
+    assert stage_of(order_key(published_at, stage, key)) == (stage, key)
 
 
 @settings(max_examples=50)
