@@ -13,9 +13,11 @@ from rich.table import Table
 from services.annotate import kb_store
 from services.annotate.domain import civic
 from services.annotate.domain.knowledge import KNOWLEDGE_DIR, KnowledgeBase
+from services.annotate.domain.oncogenicity import LIKELY_ONCOGENIC, ONCOGENIC
 from services.annotate.domain.oncotree import DiseaseMapping
 from services.annotate.domain.triage import CaseFacts, RuleSet, replay
 from services.annotate.process import load_rules
+from services.common import packed
 from services.common.mongo import connect, database
 from services.common.settings import load_settings
 
@@ -124,7 +126,8 @@ def case_show(case_id: str, as_json: bool) -> None:
         case = await db.cases.find_one({"_id": case_id})
         if case is None:
             return None
-        interpretations = [d async for d in db.interpretations.find({"case_id": case_id}).sort("annotated_at", 1)]
+        interpretations = [packed.unpacked(d, "interpretation")
+                           async for d in db.interpretations.find({"case_id": case_id}).sort("annotated_at", 1)]
         alerts = [d async for d in db.alerts.find({"case_id": case_id})]
         return case, interpretations, alerts
 
@@ -150,7 +153,7 @@ def case_view(case: dict, interpretations: list[dict], alerts: list[dict]) -> di
             "specimen_type": interp["current_specimen"]["type"],
             "collected_on": interp["current_specimen"]["collected_on"],
             "findings": [f for f in interp["signature_findings"] + interp["findings"]
-                         if f["amp_tier"] in ("I", "II") or f.get("oncogenicity") in ("oncogenic", "likely oncogenic")],
+                         if f["amp_tier"] in ("I", "II") or f.get("oncogenicity") in (ONCOGENIC, LIKELY_ONCOGENIC)],
             "vus_count": interp["vus_count"],
             "tmb": interp["tmb"],
             "msi_status": interp["msi_status"],

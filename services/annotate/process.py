@@ -17,7 +17,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from contracts import topics
 from contracts.events import CaseAnnotated, MtbReviewRequired, ReviewReason, VariantsIngested
 from services.annotate import kb_store, store
-from services.annotate.domain.interpret import Interpretation, InterpretSettings, ResultContext, case_facts, interpret
+from services.annotate.domain.interpret import (
+    Interpretation,
+    InterpretSettings,
+    ResultContext,
+    ResultInterpreter,
+    case_facts,
+)
 from services.annotate.domain.knowledge import KnowledgeBase
 from services.annotate.domain.longitudinal import LongitudinalSettings, PatientHistory, SpecimenObservation
 from services.annotate.domain.oncotree import OncoTree
@@ -31,9 +37,6 @@ from services.common.settings import Settings
 log = logging.getLogger("oncorelay.annotate")
 SERVICE = "annotate"
 ONCOTREE_TABLE = Path(__file__).parents[1] / "common" / "knowledge" / "oncotree.tsv"
-# Stored interpretations keep every tier I-III finding that has evidence or is oncogenic, and at most
-# this many plain VUS (the count of all VUS is kept), so a 200,000-variant result stays one document.
-MAX_STORED_VUS = 500
 
 
 def alert_id(result_key: str, reason_codes: list[str]) -> str:
@@ -75,13 +78,12 @@ class Annotator:
             return await self._annotate(event, started)
 
     async def _annotate(self, event: VariantsIngested, started: float) -> Interpretation:
-        variants = await store.load_variants(self.db, event.result_key, event.variant_count)
+        interpreter = ResultInterpreter(ResultContext.from_event(event), self.kb, self.oncotree, self.interpret_settings)
+        async for variants in store.variant_chunks(self.db, event.result_key, event.variant_count):
+            await asyncio.to_thread(interpreter.add, variants)
         history = await self._history(event)
         previous = await self._previous(event)
-        context = ResultContext.from_event(event)
-        interp = await asyncio.to_thread(
-            interpret, context, variants, self.kb, self.oncotree, self.rules, history, previous, self.interpret_settings
-        )
+        interp = await asyncio.to_thread(interpreter.finish, self.rules, history, previous)
         await store.save_interpretation(self.db, event.result_key, _document(event, interp))
         await store.save_specimen(self.db, event.result_key, {
             "patient_pseudonym": event.patient_pseudonym,
@@ -135,23 +137,13 @@ class Annotator:
 
 
 def _document(event: VariantsIngested, interp: Interpretation) -> dict:
-    """The stored interpretation: the model (VUS beyond MAX_STORED_VUS left out) plus triage facts for replay."""
-    kept, vus = [], 0
-    for finding in interp.findings:
-        plain_vus = finding.amp_tier == "III" and not finding.evidence
-        if plain_vus:
-            vus += 1
-            if vus > MAX_STORED_VUS:
-                continue
-        kept.append(finding)
-    stored = interp.model_copy(update={"findings": kept})
+    """The stored interpretation: the model plus triage facts for replay."""
     return {
         "result_id": event.result_id,
         "result_version": event.result_version,
         "case_id": event.case_id,
         "patient_pseudonym": event.patient_pseudonym,
-        "interpretation": stored.model_dump(mode="json"),
-        "findings_omitted": len(interp.findings) - len(kept),
+        "interpretation": interp.model_dump(mode="json"),
         "facts": case_facts(interp).model_dump(mode="json"),
         "annotated_at": datetime.now(UTC),
     }

@@ -30,7 +30,7 @@ from contracts.events import (
 )
 from contracts.reasons import RejectionCode
 from contracts.rejection import reason
-from services.common import audit, metrics, variant_chunks
+from services.common import audit, metrics, packed
 from services.common.cases import advance_case, upsert_case
 from services.common.keys import VARIANTS_PER_CHUNK, result_key
 from services.common.logging import correlate
@@ -269,14 +269,14 @@ class Ingest:
 
 
 def _take_chunks(variants: Iterator, max_chunks: int) -> tuple[int, list[bytes]]:
-    """Read up to `max_chunks` chunks of variants and encode them; returns (variants read, chunks)."""
+    """Read up to `max_chunks` chunks of variants and pack them; returns (variants read, chunks)."""
     count, chunks = 0, []
     while len(chunks) < max_chunks:
         documents = [variant_document(variant) for variant in islice(variants, VARIANTS_PER_CHUNK)]
         if not documents:
             break
         count += len(documents)
-        chunks.append(variant_chunks.encode(documents))
+        chunks.append(packed.pack(documents))
     return count, chunks
 
 

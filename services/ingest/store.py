@@ -11,7 +11,7 @@ from bson import Binary
 from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.common import variant_chunks
+from services.common import packed
 from services.common.keys import chunk_id, result_key
 
 # Raw payloads above this size are not kept in the database (the lab keeps the file).
@@ -30,12 +30,12 @@ async def record_head(db: AsyncDatabase, result_id: str, version: int) -> None:
 
 
 async def save_variant_chunks(db: AsyncDatabase, key: str, case_id: str, first_chunk: int, chunks: list[bytes]) -> None:
-    """Write encoded chunks (variant_chunks.encode) of one result; re-running replaces them identically."""
+    """Write packed chunks (packed.pack of variant documents) of one result; re-running replaces them identically."""
     operations = [
         ReplaceOne(
             {"_id": chunk_id(key, first_chunk + i)},
             {"result_key": key, "case_id": case_id, "chunk": first_chunk + i,
-             "encoding": variant_chunks.ENCODING, "data": Binary(chunk)},
+             "encoding": packed.ENCODING, "data": Binary(chunk)},
             upsert=True,
         )
         for i, chunk in enumerate(chunks)

@@ -6,6 +6,7 @@ import urllib.request
 import yaml
 
 from services.annotate.domain.triage import RULES_PATH
+from services.common import packed
 from tests.integration.conftest import SHARED, wait_until
 from tests.integration.test_flow import COAD, _publish_args
 
@@ -68,5 +69,5 @@ def test_kb_import_civic_reports_what_changed_and_annotate_uses_it(stack):
 
     wait_until(annotate_uses_it, 90, "annotate to load the imported knowledge base")  # it checks every 30 s
     _annotated_case(stack, "CASE-CLI-3", "R-CLI-3")
-    stored = stack.db.interpretations.find_one({"case_id": "CASE-CLI-3"})
+    stored = packed.unpacked(stack.db.interpretations.find_one({"case_id": "CASE-CLI-3"}), "interpretation")
     assert stored["interpretation"]["kb_version"] == version

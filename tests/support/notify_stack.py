@@ -13,12 +13,20 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+from bson import Binary
 from pymongo import MongoClient
 
 from contracts import topics
+from contracts.variant import Variant
+from services.annotate.domain.interpret import ResultContext, interpret
+from services.annotate.domain.knowledge import KnowledgeBase
+from services.annotate.domain.oncotree import OncoTree
+from services.annotate.domain.triage import RuleSet
+from services.annotate.process import ONCOTREE_TABLE
+from services.common import packed
 from tests.support.kafka import produce
 from tests.support.receiver import WebhookReceiver
 from tests.support.services import REPO, ServiceProcesses, base_env, free_port
@@ -88,11 +96,15 @@ class NotifyStack:
             "assay": {"name": "TSO500", "genome_build": "GRCh38", "panel_size_mb": 1.9, "tumor_only": True},
             "msi_status": "MSS", "tmb_reported": 4.2, "published_at": now, "ingested_at": now,
         })
-        self.db.interpretations.insert_one({
-            "_id": result_key, "case_id": case_id, "result_key": result_key, "result_version": 1, "tumor_type": "LUAD",
-            "tmb_per_mb": 4.7, "msi_status": "MSS", "annotated_at": now,
-            "findings": [{**EXAMPLE["findings"][0], "chrom": "chr7", "pos": 140753336, "ref": "A", "alt": "T",
-                          "hgvsc": "ENST00000646891.2:c.1799T>A", "hgvsp": "p.Val600Glu", "vaf": 0.31}],
+        braf = Variant(chrom="chr7", pos=140753336, ref="A", alt="T", kind="snv", gene="BRAF", hgvsp="p.Val600Glu",
+                       hgvsc="ENST00000646891.2:c.1799T>A", consequence="missense_variant", vaf=0.31, depth=400)
+        context = ResultContext(result_key=result_key, case_id=case_id, tumor_type="LUAD", specimen_id="SP-1",
+                                collected_on=date(2026, 11, 20), genome_build="GRCh38", panel_size_mb=1.9)
+        interp = interpret(context, [braf], KnowledgeBase.build(), OncoTree.load_table(ONCOTREE_TABLE), RuleSet.load())
+        self.db.interpretations.insert_one({  # as annotate stores it (services.annotate.store.save_interpretation)
+            "_id": result_key, "case_id": case_id, "result_id": result_key.split("@")[0], "result_version": 1,
+            "annotated_at": now, "interpretation": Binary(packed.pack(interp.model_dump(mode="json"))),
+            "encoding": packed.ENCODING,
         })
         return case_id
 

@@ -33,6 +33,10 @@ from services.annotate.domain.tmb import TmbResult
 from services.annotate.domain.triage import CaseFacts, FindingFact, RuleSet, TriageDecision
 
 _TIER_ORDER = {"I": 0, "II": 1, "III": 2, "IV": 3}
+# A result lists at most this many plain VUS (tier III without evidence or germline flag); all are counted.
+MAX_LISTED_VUS = 500
+# Variants tracked per specimen for longitudinal comparison; plain VUS beyond this are only counted.
+MAX_TRACKED_VARIANTS = 5000
 
 
 class ResultContext(BaseModel):
@@ -75,6 +79,8 @@ class Finding(BaseModel):
     gene: str
     alteration: str
     kind: str
+    hgvsc: str | None = None
+    hgvsp: str | None = None
     vaf: float | None = None
     amp_tier: str
     amp_level: str | None = None
@@ -105,6 +111,7 @@ class Interpretation(BaseModel):
     tumor_type_name: str
     genome_build: str
     findings: list[Finding]
+    findings_omitted: int = Field(0, description=f"plain VUS not listed (beyond the first {MAX_LISTED_VUS})")
     signature_findings: list[Finding] = Field(default_factory=list)
     vus_count: int
     not_assessed_count: int = Field(description="PASS variants not protein-altering (synonymous, intronic, UTR...)")
@@ -136,7 +143,8 @@ def _finding(view: VariantView, call: TierCall, onc: oncogenicity_mod.Oncogenici
     by_locus = specific[0].record if specific and not v.gene else None
     return Finding(
         variant_key=v.key(), gene=v.gene or (by_locus.gene if by_locus else "?"),
-        alteration=by_locus.alteration if by_locus and not v.hgvsp else view.label, kind=v.kind, vaf=v.vaf,
+        alteration=by_locus.alteration if by_locus and not v.hgvsp else view.label, kind=v.kind,
+        hgvsc=v.hgvsc, hgvsp=v.hgvsp, vaf=v.vaf,
         amp_tier=call.amp_tier, amp_level=call.amp_level, amp_label=call.amp_label, escat_tier=call.escat_tier,
         oncogenicity=onc.call, oncogenicity_basis=onc.basis, therapies_sensitive=call.therapies_sensitive,
         therapies_resistant=call.therapies_resistant, therapies_other_tumour=call.therapies_other_tumour,
@@ -184,60 +192,94 @@ def case_facts(interp: Interpretation) -> CaseFacts:
         "longitudinal_events": interp.longitudinal_events, "amendment": interp.amendment})
 
 
+class ResultInterpreter:
+    """Interprets one result's variants as they arrive, chunk by chunk, in memory bounded by what is kept:
+    every finding that is tiered I/II, has evidence or is oncogenic, at most MAX_LISTED_VUS plain VUS
+    (the others are counted in `findings_omitted`) and at most MAX_TRACKED_VARIANTS tracked variants for
+    longitudinal comparison (beyond them, plain VUS are counted in `untracked_count`)."""
+
+    def __init__(self, ctx: ResultContext, kb: KnowledgeBase, oncotree: OncoTree,
+                 settings: InterpretSettings | None = None) -> None:
+        self.ctx, self.kb, self.oncotree = ctx, kb, oncotree
+        self.settings = settings or InterpretSettings()
+        self.findings: list[Finding] = []
+        self.flags: list[GermlineFlag] = []
+        self.observed: list[ObservedVariant] = []
+        self.tmb = tmb_mod.TmbCounter(ctx.tumor_only)
+        self.not_assessed = self.filtered = self.vus = self.listed_vus = self.omitted = self.untracked = 0
+
+    def add(self, variants: Iterable[Variant]) -> None:
+        """Interpret the next variants of the result (in file order)."""
+        ctx, kb = self.ctx, self.kb
+        for variant in variants:
+            self.tmb.add(variant)
+            if variant.filter != "PASS":
+                self.filtered += 1
+                continue
+            view = VariantView(variant, ctx.genome_build)
+            specific = match_specific(view, kb)
+            if not (view.protein_altering or specific or view.is_fusion
+                    or (variant.kind == "cnv" and view.label in {"amplification", "deep deletion"})):
+                self.not_assessed += 1
+                continue
+            onc = oncogenicity_mod.classify(view, specific, kb)
+            matches = specific + match_broad(view, kb, onc.call != oncogenicity_mod.VUS)
+            call = tier(matches, ctx.tumor_type, self.oncotree)
+            if (flag := germline_mod.flag(view, matches, kb, ctx.tumor_only, self.settings.germline_vaf_threshold)):
+                self.flags.append(flag)
+            self.vus += onc.call == oncogenicity_mod.VUS and call.amp_tier == "III"
+            plain_vus = call.amp_tier == "III" and not call.evidence and not flag
+            if not plain_vus or self.listed_vus < MAX_LISTED_VUS:
+                self.findings.append(_finding(view, call, onc, specific))
+                self.listed_vus += plain_vus
+            else:
+                self.omitted += 1
+            if not plain_vus or len(self.observed) < MAX_TRACKED_VARIANTS:
+                self.observed.append(ObservedVariant(
+                    track_key=longitudinal_mod.track_key(
+                        variant.gene, variant.hgvsp, view.label if variant.kind != "snv" else variant.key()),
+                    gene=variant.gene, alteration=view.label, vaf=variant.vaf))
+            else:
+                self.untracked += 1
+
+    def finish(self, rules: RuleSet, history: PatientHistory | None = None,
+               previous: Interpretation | None = None) -> Interpretation:
+        """TMB/MSI, longitudinal events, amendment comparison and triage over everything added."""
+        ctx, kb, oncotree = self.ctx, self.kb, self.oncotree
+        findings = sorted(self.findings, key=lambda f: (_TIER_ORDER[f.amp_tier], f.amp_level or "Z", f.gene, f.alteration))
+        tmb_result = self.tmb.result(ctx.panel_size_mb, ctx.tmb_reported)
+        msi_high = tmb_mod.msi_high(ctx.msi_status)
+        current = SpecimenObservation(specimen_id=ctx.specimen_id, type=ctx.specimen_type, collected_on=ctx.collected_on,
+                                      result_key=ctx.result_key, variants=self.observed, untracked_count=self.untracked)
+        events = longitudinal_mod.detect(history, current, ctx.tumor_type, ctx.current_therapies,
+                                         kb.reference.resistance_contexts, oncotree, self.settings.longitudinal)
+        signatures = _signature_findings(ctx, tmb_result, msi_high, kb, oncotree)
+        parts = {"findings": findings + signatures, "germline_flags": self.flags, "longitudinal_events": events,
+                 "tmb": tmb_result, "msi_high": msi_high, "amendment": None}
+        interp = Interpretation(
+            result_key=ctx.result_key, result_version=ctx.result_version, case_id=ctx.case_id,
+            tumor_type=ctx.tumor_type, tumor_type_name=oncotree.name(ctx.tumor_type), genome_build=ctx.genome_build,
+            findings=findings, findings_omitted=self.omitted, signature_findings=signatures, vus_count=self.vus,
+            not_assessed_count=self.not_assessed, filtered_count=self.filtered, tmb=tmb_result,
+            msi_status=ctx.msi_status, msi_high=msi_high, germline_flags=self.flags, longitudinal_events=events,
+            current_specimen=current, triage=triage_mod.decide(_facts(ctx, parts), rules), alert=False,
+            kb_version=kb.version, ruleset_version=rules.version, oncotree_release=oncotree.release,
+        )
+        if previous is not None:
+            diff = amendment_mod.compare(amendment_mod.snapshot(previous), amendment_mod.snapshot(interp),
+                                         previous.result_version)
+            parts["amendment"] = diff
+            decision = triage_mod.decide(_facts(ctx, parts), rules)
+            return interp.model_copy(update={"amendment": diff, "triage": decision,
+                                             "alert": decision.needs_review and diff.meaningful})
+        return interp.model_copy(update={"alert": interp.triage.needs_review})
+
+
 def interpret(ctx: ResultContext, variants: Iterable[Variant], kb: KnowledgeBase, oncotree: OncoTree,
               rules: RuleSet, history: PatientHistory | None = None,
               previous: Interpretation | None = None, settings: InterpretSettings | None = None) -> Interpretation:
     """Interpret one result: per-variant tiers and oncogenicity, TMB/MSI, germline flags, longitudinal events,
     amendment comparison and triage."""
-    settings = settings or InterpretSettings()
-    variants = list(variants)
-    findings: list[Finding] = []
-    flags: list[GermlineFlag] = []
-    observed: list[ObservedVariant] = []
-    not_assessed = filtered = 0
-    for variant in variants:
-        if variant.filter != "PASS":
-            filtered += 1
-            continue
-        view = VariantView(variant, ctx.genome_build)
-        specific = match_specific(view, kb)
-        if not (view.protein_altering or specific or (variant.kind == "cnv" and view.label in {"amplification", "deep deletion"})
-                or view.is_fusion):
-            not_assessed += 1
-            continue
-        onc = oncogenicity_mod.classify(view, specific, kb)
-        matches = specific + match_broad(view, kb, onc.call != oncogenicity_mod.VUS)
-        findings.append(_finding(view, tier(matches, ctx.tumor_type, oncotree), onc, specific))
-        if (flag := germline_mod.flag(view, matches, kb, ctx.tumor_only, settings.germline_vaf_threshold)):
-            flags.append(flag)
-        observed.append(ObservedVariant(
-            track_key=longitudinal_mod.track_key(variant.gene, variant.hgvsp, view.label if variant.kind != "snv" else variant.key()),
-            gene=variant.gene, alteration=view.label, vaf=variant.vaf))
-    findings.sort(key=lambda f: (_TIER_ORDER[f.amp_tier], f.amp_level or "Z", f.gene, f.alteration))
-    tmb_result = tmb_mod.compute_tmb(variants, ctx.panel_size_mb, ctx.tumor_only, ctx.tmb_reported)
-    msi_high = tmb_mod.msi_high(ctx.msi_status)
-    current = SpecimenObservation(specimen_id=ctx.specimen_id, type=ctx.specimen_type,
-                                               collected_on=ctx.collected_on, result_key=ctx.result_key, variants=observed)
-    events = longitudinal_mod.detect(history, current, ctx.tumor_type, ctx.current_therapies,
-                                 kb.reference.resistance_contexts, oncotree, settings.longitudinal)
-    signatures = _signature_findings(ctx, tmb_result, msi_high, kb, oncotree)
-    parts = {"findings": findings + signatures, "germline_flags": flags, "longitudinal_events": events,
-             "tmb": tmb_result, "msi_high": msi_high, "amendment": None}
-    interp = Interpretation(
-        result_key=ctx.result_key, result_version=ctx.result_version, case_id=ctx.case_id, tumor_type=ctx.tumor_type,
-        tumor_type_name=oncotree.name(ctx.tumor_type), genome_build=ctx.genome_build, findings=findings,
-        signature_findings=signatures, vus_count=sum(f.oncogenicity == oncogenicity_mod.VUS and f.amp_tier == "III" for f in findings),
-        not_assessed_count=not_assessed, filtered_count=filtered, tmb=tmb_result, msi_status=ctx.msi_status,
-        msi_high=msi_high, germline_flags=flags, longitudinal_events=events, current_specimen=current,
-        triage=triage_mod.decide(_facts(ctx, parts), rules), alert=False, kb_version=kb.version,
-        ruleset_version=rules.version, oncotree_release=oncotree.release,
-    )
-    if previous is not None:
-        diff = amendment_mod.compare(amendment_mod.snapshot(previous), amendment_mod.snapshot(interp), previous.result_version)
-        parts["amendment"] = diff
-        decision = triage_mod.decide(_facts(ctx, parts), rules)
-        interp = interp.model_copy(update={"amendment": diff, "triage": decision,
-                                           "alert": decision.needs_review and diff.meaningful})
-    else:
-        interp = interp.model_copy(update={"alert": interp.triage.needs_review})
-    return interp
+    interpreter = ResultInterpreter(ctx, kb, oncotree, settings)
+    interpreter.add(variants)
+    return interpreter.finish(rules, history, previous)

@@ -32,6 +32,7 @@ class SpecimenObservation(BaseModel):
     collected_on: date
     result_key: str | None = None
     variants: list[ObservedVariant] = Field(default_factory=list)
+    untracked_count: int = Field(0, description="plain VUS left out of `variants` (beyond the tracking limit)")
 
     def find(self, key: str) -> ObservedVariant | None:
         return next((v for v in self.variants if v.track_key == key), None)

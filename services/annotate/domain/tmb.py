@@ -55,35 +55,48 @@ def is_germline_like(vaf: float | None) -> bool:
     return vaf is not None and (GERMLINE_LIKE_HET[0] <= vaf <= GERMLINE_LIKE_HET[1] or vaf >= GERMLINE_LIKE_HOM)
 
 
-def count_eligible(variants: Iterable[Variant], tumor_only: bool) -> tuple[int, int]:
-    """(counted, excluded as germline-like) under the rule above."""
-    counted = excluded = 0
-    for v in variants:
-        if v.kind not in {"snv", "mnv", "indel"} or v.filter != "PASS" or not (_terms(v) & COUNTED_CONSEQUENCES):
-            continue
+class TmbCounter:
+    """Counts variants under the rule above one at a time, so a large result never has to be held whole."""
+
+    def __init__(self, tumor_only: bool) -> None:
+        self.tumor_only = tumor_only
+        self.counted = self.excluded = 0
+        self.small_pass = self.small_pass_annotated = 0
+
+    def add(self, v: Variant) -> None:
+        if v.kind not in {"snv", "mnv", "indel"} or v.filter != "PASS":
+            return
+        self.small_pass += 1
+        if v.consequence:
+            self.small_pass_annotated += 1
+        if not (_terms(v) & COUNTED_CONSEQUENCES):
+            return
         if (v.vaf is not None and v.vaf < MIN_VAF) or (v.depth is not None and v.depth < MIN_DEPTH):
-            continue
-        if tumor_only and is_germline_like(v.vaf):
-            excluded += 1
-            continue
-        counted += 1
-    return counted, excluded
+            return
+        if self.tumor_only and is_germline_like(v.vaf):
+            self.excluded += 1
+            return
+        self.counted += 1
+
+    def result(self, panel_size_mb: float, lab_reported: float | None = None) -> TmbResult:
+        """TMB in mutations/Mb from the assay's panel size, with TMB-high per the FDA threshold."""
+        if self.small_pass and not self.small_pass_annotated:
+            return TmbResult(counted=0, excluded_germline_like=0, panel_size_mb=panel_size_mb, tmb_high=False,
+                             lab_reported=lab_reported,
+                             not_computable="no consequence annotation (VEP CSQ or SnpEff ANN) in the VCF: "
+                                            "coding status of the variants is unknown")
+        value = round(self.counted / panel_size_mb, 2)
+        return TmbResult(counted=self.counted, excluded_germline_like=self.excluded, panel_size_mb=panel_size_mb,
+                         tmb_per_mb=value, tmb_high=value >= TMB_HIGH_THRESHOLD, lab_reported=lab_reported)
 
 
 def compute_tmb(variants: Iterable[Variant], panel_size_mb: float, tumor_only: bool,
                 lab_reported: float | None = None) -> TmbResult:
     """TMB in mutations/Mb from the assay's panel size, with TMB-high per the FDA threshold."""
-    variants = list(variants)
-    small = [v for v in variants if v.kind in {"snv", "mnv", "indel"} and v.filter == "PASS"]
-    if small and not any(v.consequence for v in small):
-        return TmbResult(counted=0, excluded_germline_like=0, panel_size_mb=panel_size_mb, tmb_high=False,
-                         lab_reported=lab_reported,
-                         not_computable="no consequence annotation (VEP CSQ or SnpEff ANN) in the VCF: "
-                                        "coding status of the variants is unknown")
-    counted, excluded = count_eligible(variants, tumor_only)
-    value = round(counted / panel_size_mb, 2)
-    return TmbResult(counted=counted, excluded_germline_like=excluded, panel_size_mb=panel_size_mb, tmb_per_mb=value,
-                     tmb_high=value >= TMB_HIGH_THRESHOLD, lab_reported=lab_reported)
+    counter = TmbCounter(tumor_only)
+    for v in variants:
+        counter.add(v)
+    return counter.result(panel_size_mb, lab_reported)
 
 
 def msi_high(msi_status: str | None) -> bool:

@@ -17,6 +17,8 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from services.common import packed
+
 INDEXES: dict[str, list[list[tuple[str, int]]]] = {
     "alerts": [[("case_id", 1)], [("treating_site", 1), ("status", 1)], [("status", 1), ("escalation_due_at", 1)]],
     "deliveries": [[("alert_id", 1)], [("status", 1), ("next_attempt_at", 1)]],
@@ -214,12 +216,36 @@ async def record_decision(db: AsyncDatabase, doc: dict) -> bool:
         return False
 
 
+REPORTABLE_ONCOGENICITY = ("oncogenic", "likely_oncogenic")  # annotate's oncogenicity calls
+
+
+def interpretation_view(document: dict) -> dict:
+    """A stored interpretation (annotate's document, packed) as notify's summary and FHIR export read it:
+    its ids and its reportable findings (tier I/II or oncogenic), each with the variant's coordinates
+    (from its chrom:pos:ref>alt key) and its citations as `sources`."""
+    interp = packed.unpack(document["interpretation"], document["encoding"])
+    findings = []
+    for finding in interp["signature_findings"] + interp["findings"]:
+        if finding["amp_tier"] not in ("I", "II") and finding.get("oncogenicity") not in REPORTABLE_ONCOGENICITY:
+            continue
+        view = {**finding, "sources": finding.get("citations", [])}
+        chrom, _, rest = finding["variant_key"].partition(":")
+        pos, _, alleles = rest.partition(":")
+        ref, _, alt = alleles.partition(">")
+        if pos.isdigit() and ref and alt:
+            view.update(chrom=chrom, pos=int(pos), ref=ref, alt=alt)
+        findings.append(view)
+    return {"_id": document["_id"], "case_id": document["case_id"], "result_key": interp["result_key"],
+            "result_version": interp["result_version"], "tumor_type": interp["tumor_type"],
+            "annotated_at": document.get("annotated_at"), "findings": findings}
+
+
 async def case_documents(db: AsyncDatabase, case_id: str) -> dict:
     """Everything stored about a case that its summary and FHIR export draw on."""
     return {
         "case": await db.cases.find_one({"_id": case_id}),
         "results": [d async for d in db.results.find({"case_id": case_id}).sort("published_at", 1)],
-        "interpretations": [d async for d in db.interpretations.find({"case_id": case_id})],
+        "interpretations": [interpretation_view(d) async for d in db.interpretations.find({"case_id": case_id})],
         "alerts": await alerts_of_case(db, case_id),
         "decisions": [d async for d in db.decisions.find({"case_id": case_id}).sort("decided_at", 1)],
         "escalations": [d async for d in db.escalations.find({"case_id": case_id}).sort("at", 1)],

@@ -1,0 +1,97 @@
+"""annotate interprets a result chunk by chunk in bounded memory, with the same outcome as all at once."""
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from contracts.variant import Variant
+from services.annotate.domain import interpret as interpret_mod
+from services.annotate.domain.interpret import MAX_LISTED_VUS, ResultContext, ResultInterpreter, interpret
+from services.annotate.domain.knowledge import KnowledgeBase
+from services.annotate.domain.oncotree import OncoTree
+from services.annotate.domain.triage import RuleSet
+
+ONCOTREE_TABLE = Path(__file__).resolve().parents[2] / "services" / "common" / "knowledge" / "oncotree.tsv"
+AMINO = "ACDEFGHIKLMNPQRSTVWY"
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return KnowledgeBase.build()
+
+
+@pytest.fixture(scope="module")
+def tree() -> OncoTree:
+    return OncoTree.load_table(ONCOTREE_TABLE)
+
+
+def context() -> ResultContext:
+    return ResultContext(result_key="R-S@1", case_id="CASE-S", tumor_type="COAD", specimen_id="SP-S",
+                         collected_on=date(2026, 11, 1), genome_build="GRCh38", panel_size_mb=1.5, tumor_only=False)
+
+
+def vus(n: int) -> Variant:
+    """A missense variant in a gene without knowledge-base records: a plain VUS."""
+    return Variant(chrom="chr2", pos=1000 + n, ref="C", alt="T", kind="snv", gene=f"ORF{n % 97}",
+                   hgvsp=f"p.{AMINO[n % 20]}{n + 10}{AMINO[(n + 3) % 20]}", consequence="missense_variant",
+                   vaf=0.2, depth=300)
+
+
+def result_variants(plain_vus: int) -> list[Variant]:
+    braf = Variant(chrom="chr7", pos=140753336, ref="A", alt="T", kind="snv", gene="BRAF", hgvsp="p.Val600Glu",
+                   consequence="missense_variant", vaf=0.31, depth=500)
+    synonymous = Variant(chrom="chr3", pos=5, ref="G", alt="A", kind="snv", gene="ORF1", hgvsp="p.Leu5=",
+                         consequence="synonymous_variant", vaf=0.3, depth=200)
+    filtered = vus(10_000).model_copy(update={"filter": "LowQual"})
+    return [vus(n) for n in range(plain_vus // 2)] + [braf, synonymous, filtered] + \
+        [vus(n) for n in range(plain_vus // 2, plain_vus)]
+
+
+def test_chunk_by_chunk_equals_all_at_once(kb, tree):
+    variants = result_variants(300)
+    whole = interpret(context(), variants, kb, tree, RuleSet.load())
+    interpreter = ResultInterpreter(context(), kb, tree)
+    for start in range(0, len(variants), 7):
+        interpreter.add(variants[start:start + 7])
+    chunked = interpreter.finish(RuleSet.load())
+    assert chunked.model_dump() == whole.model_dump()
+    assert (whole.filtered_count, whole.not_assessed_count, whole.findings_omitted) == (1, 1, 0)
+    assert whole.findings[0].gene == "BRAF" and whole.findings[0].amp_tier == "I"
+
+
+def test_plain_vus_beyond_the_limit_are_counted_not_listed(kb, tree):
+    extra = 40
+    result = interpret(context(), result_variants(MAX_LISTED_VUS + extra), kb, tree, RuleSet.load())
+    assert result.findings_omitted == extra
+    assert result.vus_count == MAX_LISTED_VUS + extra
+    assert [f.gene for f in result.findings if f.amp_tier == "I"] == ["BRAF"]  # listed although it came late
+    assert sum(f.amp_tier == "III" for f in result.findings) == MAX_LISTED_VUS
+    assert result.tmb.counted == MAX_LISTED_VUS + extra + 1  # every variant still counts towards TMB
+
+
+def test_tracked_variants_are_capped_but_actionable_ones_always_tracked(kb, tree, monkeypatch):
+    monkeypatch.setattr(interpret_mod, "MAX_TRACKED_VARIANTS", 50)
+    result = interpret(context(), result_variants(120), kb, tree, RuleSet.load())
+    tracked = result.current_specimen.variants
+    assert len(tracked) == 51 and result.current_specimen.untracked_count == 70
+    assert any(v.gene == "BRAF" for v in tracked)
+
+
+def test_notify_reads_the_stored_interpretation_as_annotate_writes_it(kb, tree):
+    """The FHIR export and case summary get the reportable findings, with coordinates, of a real interpretation."""
+    from bson import Binary
+
+    from services.common import packed
+    from services.notify.adapters.store import interpretation_view
+
+    interp = interpret(context(), result_variants(20), kb, tree, RuleSet.load())
+    document = {"_id": "R-S@1", "case_id": "CASE-S", "interpretation": Binary(packed.pack(interp.model_dump(mode="json"))),
+                "encoding": packed.ENCODING}
+    view = interpretation_view(document)
+    # 21 coding mutations in 1.5 Mb make TMB-high; the 20 plain VUS themselves are not reported
+    assert [(f["gene"], f["amp_tier"]) for f in view["findings"]] == [("TMB", "I"), ("BRAF", "I")]
+    assert "chrom" not in view["findings"][0]
+    braf = view["findings"][1]
+    assert (braf["chrom"], braf["pos"], braf["ref"], braf["alt"], braf["hgvsp"]) == ("chr7", 140753336, "A", "T", "p.Val600Glu")
+    assert braf["sources"] and view["result_version"] == 1
