@@ -99,10 +99,12 @@ class Lab:
             await self.producer.stop()
 
     def message(self, n: int, prefix: str) -> tuple[str, dict]:
-        """The n-th result of a run: a template with its own ids (published_at set at send time)."""
+        """The n-th result of a run: a template with its own ids, each a different patient's (published_at set
+        at send time)."""
         doc = copy.copy(self.templates[n % len(self.templates)])
         result_id = f"{prefix}-{n:06d}"
-        doc.update(result_id=result_id, case_id=f"CASE-{result_id}", specimen=dict(doc["specimen"], specimen_id=f"SP-{result_id}"))
+        doc.update(result_id=result_id, case_id=f"CASE-{result_id}", patient_pseudonym=f"PSN-{result_id}",
+                   specimen=dict(doc["specimen"], specimen_id=f"SP-{result_id}"))
         return result_id, doc
 
     async def send(self, doc: dict, topic: str = topics.LAB_RESULTS) -> float:

@@ -1,6 +1,7 @@
 """annotate's handling of one ingested result: interpret it, store the interpretation, decide on review.
 
-Redelivery-safe: the interpretation is keyed by result_key and recomputed identically, the patient's
+Redelivery-safe: the interpretation is keyed by result_key and, once stored, is what a redelivered
+event repeats (never recomputed against a history or knowledge base that changed since); the patient's
 specimen record is an upsert, the case only moves forward, and the alert id is derived from the
 result and its reasons, so a repeated alert is recognised downstream.
 """
@@ -78,13 +79,15 @@ class Annotator:
             return await self._annotate(event, started)
 
     async def _annotate(self, event: VariantsIngested, started: float) -> Interpretation:
-        interpreter = ResultInterpreter(ResultContext.from_event(event), self.kb, self.oncotree, self.interpret_settings)
-        async for variants in store.variant_chunks(self.db, event.result_key, event.variant_count):
-            await asyncio.to_thread(interpreter.add, variants)
-        history = await self._history(event)
-        previous = await self._previous(event)
-        interp = await asyncio.to_thread(interpreter.finish, self.rules, history, previous)
-        await store.save_interpretation(self.db, event.result_key, _document(event, interp))
+        stored = await store.interpretation(self.db, event.result_key)
+        if stored is not None:
+            # Redelivered: the first interpretation of a result stands (re-interpreting now could see a history
+            # or knowledge base that changed since, and raise a different alert); its effects are repeated.
+            interp = Interpretation.model_validate(stored)
+            log.info("result already interpreted; repeating its effects")
+        else:
+            interp = await self._interpret(event)
+            await store.save_interpretation(self.db, event.result_key, _document(event, interp))
         await store.save_specimen(self.db, event.result_key, {
             "patient_pseudonym": event.patient_pseudonym,
             "result_id": event.result_id,
@@ -121,6 +124,14 @@ class Annotator:
         metrics.PROCESSING_SECONDS.labels(SERVICE, "annotate").observe(time.perf_counter() - started)
         return interp
 
+    async def _interpret(self, event: VariantsIngested) -> Interpretation:
+        interpreter = ResultInterpreter(ResultContext.from_event(event), self.kb, self.oncotree, self.interpret_settings)
+        async for variants in store.variant_chunks(self.db, event.result_key, event.variant_count):
+            await asyncio.to_thread(interpreter.add, variants)
+        history = await self._history(event)
+        previous = await self._previous(event)
+        return await asyncio.to_thread(interpreter.finish, self.rules, history, previous)
+
     async def _history(self, event: VariantsIngested) -> PatientHistory:
         earlier = await store.specimen_history(self.db, event.patient_pseudonym, event.result_key)
         specimens = [
@@ -132,8 +143,8 @@ class Annotator:
     async def _previous(self, event: VariantsIngested) -> Interpretation | None:
         if event.result_version == 1:
             return None
-        document = await store.previous_interpretation(self.db, event.result_id, event.result_version)
-        return Interpretation.model_validate(document["interpretation"]) if document else None
+        stored = await store.previous_interpretation(self.db, event.result_id, event.result_version)
+        return Interpretation.model_validate(stored) if stored else None
 
 
 def _document(event: VariantsIngested, interp: Interpretation) -> dict:

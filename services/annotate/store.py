@@ -61,9 +61,15 @@ async def save_interpretation(db: AsyncDatabase, result_key: str, document: dict
     await db.interpretations.replace_one({"_id": result_key}, stored, upsert=True)
 
 
+async def interpretation(db: AsyncDatabase, key: str) -> dict | None:
+    """The stored interpretation (the Interpretation model's JSON) of result `key`, if any."""
+    document = await db.interpretations.find_one({"_id": key})
+    return packed.unpack(document["interpretation"], document["encoding"]) if document else None
+
+
 async def previous_interpretation(db: AsyncDatabase, result_id: str, before_version: int) -> dict | None:
     """The stored interpretation of the highest version of `result_id` below `before_version`."""
     for version in range(before_version - 1, 0, -1):
-        if document := await db.interpretations.find_one({"_id": result_key(result_id, version)}):
-            return packed.unpacked(document, "interpretation")
+        if stored := await interpretation(db, result_key(result_id, version)):
+            return stored
     return None

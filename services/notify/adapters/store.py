@@ -6,7 +6,8 @@ Collections:
 - `deliveries` {_id: "<alert_id>|<subscription or contact>", alert_id, case_id, team_id, channel,
   target, kind (alert|escalation), event_number, status (pending|sending|delivered|failed),
   attempt_count, attempts[], next_attempt_at, lease_until}
-- `stream_events` {_id: "<team>:<seq>", team_id, seq, event, data, dedupe, at} and `counters`
+- `stream_events` {_id: "<team>:<seq>", team_id, seq, event, data, dedupe, at}, `stream_dedupe`
+  {_id: "<team>|<dedupe>", seq} (the number reserved for an event) and `counters`
 - `audit` (append-only) {at, actor, action, case_id, alert_id, detail}
 - `escalations` {_id: "<alert_id>|<level>", ...}, `decisions` {_id: decision_id, ...}
 """
@@ -71,9 +72,13 @@ async def alerts_of_case(db: AsyncDatabase, case_id: str) -> list[dict]:
 
 
 async def set_delivery_outcome(db: AsyncDatabase, alert_id: str, delivered: bool) -> None:
-    """delivered wins over pending; failed is shown as soon as one channel failed for good."""
+    """delivered wins over pending; failed is shown as soon as one channel failed for good.
+
+    Read, then written by `_id` alone (FerretDB/SQLite scans the collection for any other filter)."""
     if delivered:
-        await db.alerts.update_one({"_id": alert_id, "delivery_status": "pending"}, {"$set": {"delivery_status": "delivered"}})
+        alert = await db.alerts.find_one({"_id": alert_id}, {"delivery_status": 1})
+        if alert is not None and alert.get("delivery_status") == "pending":
+            await db.alerts.update_one({"_id": alert_id}, {"$set": {"delivery_status": "delivered"}})
     else:
         await db.alerts.update_one({"_id": alert_id}, {"$set": {"delivery_status": "failed"}})
 
@@ -170,16 +175,29 @@ async def deliveries_of(db: AsyncDatabase, alert_ids: list[str]) -> list[dict]:
 # --- the teams' event streams ---------------------------------------------------------------
 
 async def append_stream_event(db: AsyncDatabase, team_id: str, event: str, data: dict, dedupe: str) -> int | None:
-    """Add an event to a team's stream with the next sequence number; None if `dedupe` was added before."""
-    if await db.stream_events.find_one({"team_id": team_id, "dedupe": dedupe}, {"_id": 1}):
-        return None
-    counter = await db.counters.find_one_and_update(
-        {"_id": f"stream:{team_id}"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+    """Add an event to a team's stream with the next sequence number; None if `dedupe` was added before.
+
+    The sequence number is reserved under the dedupe key first (`stream_dedupe`, by `_id`), then the event is
+    upserted under it: a retry after a crash in between writes the same event with the same number, once."""
+    marker_id = f"{team_id}|{dedupe}"
+    marker = await db.stream_dedupe.find_one({"_id": marker_id})
+    added_before = marker is not None
+    if marker is None:
+        counter = await db.counters.find_one_and_update(
+            {"_id": f"stream:{team_id}"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+        )
+        try:
+            await db.stream_dedupe.insert_one({"_id": marker_id, "seq": int(counter["seq"])})
+            marker = {"seq": int(counter["seq"])}
+        except DuplicateKeyError:  # reserved concurrently: that number is the event's (ours stays unused)
+            marker, added_before = await db.stream_dedupe.find_one({"_id": marker_id}), True
+    seq = int(marker["seq"])
+    await db.stream_events.replace_one(
+        {"_id": f"{team_id}:{seq:012d}"},
+        {"team_id": team_id, "seq": seq, "event": event, "data": data, "dedupe": dedupe, "at": datetime.now(UTC)},
+        upsert=True,
     )
-    seq = int(counter["seq"])
-    await db.stream_events.insert_one({"_id": f"{team_id}:{seq:012d}", "team_id": team_id, "seq": seq, "event": event,
-                                       "data": data, "dedupe": dedupe, "at": datetime.now(UTC)})
-    return seq
+    return None if added_before else seq
 
 
 async def stream_events_after(db: AsyncDatabase, team_id: str, seq: int, limit: int = 100) -> list[dict]:
