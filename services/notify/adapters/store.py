@@ -283,10 +283,14 @@ async def case_site(db: AsyncDatabase, case_id: str) -> str | None:
 async def add_timeline_step(db: AsyncDatabase, case_id: str, result_key: str, step: str, detail: str) -> None:
     """Put a step that is not a case state (e.g. 'delivered') on the case's timeline, once per result.
 
-    Same entry shape and de-duplication key as services.common.cases.advance_case.
+    Same entry shape and de-duplication key as services.common.cases.advance_case; read, then written
+    by `_id` alone (FerretDB/SQLite scans the collection for any other filter).
     """
+    case = await db.cases.find_one({"_id": case_id}, {"timeline_keys": 1})
+    if case is None or f"{result_key}|{step}" in case.get("timeline_keys", []):
+        return
     await db.cases.update_one(
-        {"_id": case_id, "timeline_keys": {"$ne": f"{result_key}|{step}"}},
+        {"_id": case_id},
         {"$push": {"timeline": {"stage": step, "result_key": result_key, "at": datetime.now(UTC), "detail": detail}},
          "$addToSet": {"timeline_keys": f"{result_key}|{step}"}},
     )
