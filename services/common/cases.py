@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.common import audit, metrics
@@ -53,9 +54,10 @@ async def advance_case(
     if timeline_key not in case.get("timeline_keys", []):
         update["$push"] = {"timeline": {"stage": stage, "result_key": result_key, "at": now, "detail": detail}}
         update["$addToSet"] = {"timeline_keys": timeline_key}
-    if update:
-        await db.cases.update_one({"_id": case_id}, update)
-    current = await db.cases.find_one({"_id": case_id}, {"state_order": 1, "state_from": 1})
+    if update:  # no projection: FerretDB does not implement findAndModify's `fields`
+        current = await db.cases.find_one_and_update({"_id": case_id}, update, return_document=ReturnDocument.AFTER)
+    else:
+        current = await db.cases.find_one({"_id": case_id}, {"state_order": 1, "state_from": 1})
     if current["state_order"] and current.get("state_from") != current["state_order"]:
         winner, winner_result = stage_of(current["state_order"])
         await db.cases.update_one({"_id": case_id}, {"$set": {

@@ -1,9 +1,9 @@
 """ingest's handling of one lab message, from raw bytes to stored variants, events and a receipt.
 
 Effects happen in an order that makes redelivery safe (at-least-once with idempotent effects):
-variants and the result are upserted, the case is advanced (never backwards), variants-ingested
-is published and acknowledged by the broker, the result is marked done, and only then is the
-accepted receipt sent. A redelivered message whose result is already done only re-sends the
+variants are upserted, the case is advanced (never backwards), variants-ingested is published and
+acknowledged by the broker, the result is stored as done and made the latest version, and only then
+is the accepted receipt sent. A redelivered message whose result is already done only re-sends the
 receipt.
 """
 
@@ -128,27 +128,6 @@ class Ingest:
         await advance_case(self.db, result.case_id, key, result.published_at, "received", actor=SERVICE)
 
         now = datetime.now(UTC)
-        await store.save_result(self.db, key, {
-            "result_id": result.result_id,
-            "result_version": result.result_version,
-            "lab_id": result.lab_id,
-            "case_id": result.case_id,
-            "patient_pseudonym": result.patient_pseudonym,
-            "specimen": result.specimen.model_dump(mode="json"),
-            "tumor_type": result.tumor_type,
-            "assay": result.assay.model_dump(mode="json"),
-            "msi_status": result.msi_status,
-            "tmb_reported": result.tmb_reported,
-            "vcf_kind": result.vcf.kind,
-            "vcf_sha256": result.vcf.sha256,
-            "vcf_header": header,
-            "tumour_sample": tumour_sample,
-            "variant_count": count,
-            "status": "accepted",
-            "stage": "stored",
-            "published_at": result.published_at,
-            "ingested_at": now,
-        })
         await advance_case(self.db, result.case_id, key, result.published_at, "ingested", f"{count} variants",
                            actor=SERVICE)
         await self.publish(topics.VARIANTS_INGESTED, result.case_id, VariantsIngested(
@@ -170,8 +149,28 @@ class Ingest:
             published_at=result.published_at,
             ingested_at=now,
         ))
+        await store.save_result(self.db, key, {
+            "result_id": result.result_id,
+            "result_version": result.result_version,
+            "lab_id": result.lab_id,
+            "case_id": result.case_id,
+            "patient_pseudonym": result.patient_pseudonym,
+            "specimen": result.specimen.model_dump(mode="json"),
+            "tumor_type": result.tumor_type,
+            "assay": result.assay.model_dump(mode="json"),
+            "msi_status": result.msi_status,
+            "tmb_reported": result.tmb_reported,
+            "vcf_kind": result.vcf.kind,
+            "vcf_sha256": result.vcf.sha256,
+            "vcf_header": header,
+            "tumour_sample": tumour_sample,
+            "variant_count": count,
+            "status": "accepted",
+            "stage": "done",
+            "published_at": result.published_at,
+            "ingested_at": now,
+        })
         await store.record_head(self.db, result.result_id, result.result_version)
-        await store.mark_result(self.db, key, {"stage": "done"})
         return await self._accept(result, count)
 
     async def _materialise(self, result: SequencingResult) -> Path:

@@ -61,7 +61,3 @@ async def save_payload(db: AsyncDatabase, key: str, path: Path) -> None:
 
 async def save_result(db: AsyncDatabase, key: str, document: dict) -> None:
     await db.results.replace_one({"_id": key}, document, upsert=True)
-
-
-async def mark_result(db: AsyncDatabase, key: str, fields: dict) -> None:
-    await db.results.update_one({"_id": key}, {"$set": fields})
