@@ -3,7 +3,6 @@ by genomic coordinates (GRCh37 / GRCh38), and by variant class (codon, exon 19 d
 MET exon 14 skipping, truncating, amplification, deletion, fusion, oncogenic mutation)."""
 
 from dataclasses import dataclass
-from functools import cached_property
 
 from contracts.variant import Variant
 from services.annotate.domain.knowledge import AlterationMatch, KbRecord, KnowledgeBase
@@ -37,6 +36,24 @@ class RecordMatch:
     matched_by: str  # 'protein', 'codon', 'coordinates' or 'class:<kind>'
 
 
+class _computed_once:
+    """Like functools.cached_property without its per-access lock (Python 3.11 takes one on every
+    first access; this runs per variant): the value replaces the descriptor in the instance dict."""
+
+    def __init__(self, compute):
+        self.compute = compute
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
+
+
 class VariantView:
     """A Variant with the parsed facts matching needs, computed once."""
 
@@ -45,23 +62,23 @@ class VariantView:
         self.build = build
         self.gene = variant.gene
 
-    @cached_property
+    @_computed_once
     def change(self) -> ProteinChange | None:
         return parse_protein(self.variant.hgvsp)
 
-    @cached_property
+    @_computed_once
     def protein(self) -> str | None:
         return short_form(self.variant.hgvsp)
 
-    @cached_property
+    @_computed_once
     def consequences(self) -> set[str]:
         return set((self.variant.consequence or "").replace(",", "&").split("&")) - {""}
 
-    @cached_property
+    @_computed_once
     def truncating(self) -> bool:
         return self.variant.kind in {"snv", "mnv", "indel"} and is_truncating(self.variant.consequence, self.variant.hgvsp)
 
-    @cached_property
+    @_computed_once
     def protein_altering(self) -> bool:
         if self.variant.kind not in {"snv", "mnv", "indel"}:
             return False
@@ -69,12 +86,12 @@ class VariantView:
             return True
         return self.change is not None and self.change.kind not in {"synonymous"}
 
-    @cached_property
+    @_computed_once
     def is_fusion(self) -> bool:
         v = self.variant
         return v.kind == "fusion" or (v.kind == "sv" and bool(v.partner_gene) and (v.svtype or "BND").upper() in FUSION_SVTYPES)
 
-    @cached_property
+    @_computed_once
     def label(self) -> str:
         """Alteration label: protein change, or the class for CNV / fusion records."""
         v = self.variant

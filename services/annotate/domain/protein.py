@@ -6,6 +6,11 @@ EGFR residues follow NM_005228 / NP_005219; MET exon 14 follows NM_000245 (and N
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+
+# Parsed protein changes are looked up several times per variant (view, oncogenicity, matching):
+# results are immutable, so recent ones are cached.
+PARSE_CACHE_SIZE = 16384
 
 AA3_TO_1 = {
     "Ala": "A", "Arg": "R", "Asn": "N", "Asp": "D", "Cys": "C", "Gln": "Q", "Glu": "E", "Gly": "G",
@@ -53,6 +58,7 @@ def _to_one_letter(text: str) -> str:
     return _AA3.sub(lambda m: AA3_TO_1[m.group(0)], text)
 
 
+@lru_cache(maxsize=PARSE_CACHE_SIZE)
 def normalise_hgvsp(hgvsp: str | None) -> str | None:
     """'NP_004324.2:p.(Val600Glu)' or 'p.V600E' -> 'V600E'; Ter/X -> '*'; None if empty or 'p.?'."""
     if not hgvsp:
@@ -75,6 +81,7 @@ _FS = re.compile(r"^([A-Z*])(\d+)([A-Z*]?)fs(?:\*|Ter)?(\d+|\?)?$")
 _EXT = re.compile(r"^([A-Z*])(\d+)([A-Z*]?)ext")
 
 
+@lru_cache(maxsize=PARSE_CACHE_SIZE)
 def parse_protein(hgvsp: str | None) -> ProteinChange | None:
     """Parse a p. change (1- or 3-letter) into a ProteinChange, or None when it is not parseable."""
     text = normalise_hgvsp(hgvsp)
@@ -102,6 +109,7 @@ def parse_protein(hgvsp: str | None) -> ProteinChange | None:
     return None
 
 
+@lru_cache(maxsize=PARSE_CACHE_SIZE)
 def short_form(hgvsp: str | None) -> str | None:
     """Canonical 1-letter label for display and matching, e.g. 'V600E', 'E746_A750del', 'L747fs'."""
     change = parse_protein(hgvsp)
