@@ -181,25 +181,35 @@ class Ingest:
         )
 
     async def _store_variants(self, path: Path, result: SequencingResult, key: str) -> tuple[str | None, dict, int]:
-        """Stream the VCF through the loader into chunk documents; returns (tumour sample, header, count)."""
+        """Stream the VCF through the loader into chunk documents; returns (tumour sample, header, count).
+
+        The next batch is read and packed (in a thread) while the previous one is written, so parsing and
+        database writes overlap; a rejected VCF leaves no chunk behind.
+        """
         reader_cm = open_vcf(str(path), result.assay.genome_build, self.settings.max_info_bytes)
         reader = await asyncio.to_thread(reader_cm.__enter__)
+        variants = reader.variants()
+        reading = asyncio.ensure_future(asyncio.to_thread(_take_chunks, variants, CHUNKS_PER_BATCH))
+        count, chunk_no = 0, 0
         try:
-            variants = reader.variants()
-            count, chunk_no = 0, 0
             while True:
                 try:
-                    counted, chunks = await asyncio.to_thread(_take_chunks, variants, CHUNKS_PER_BATCH)
+                    counted, chunks = await reading
                 except VcfRejected:
                     await store.delete_chunks(self.db, key, chunk_no)  # nothing of a rejected VCF is kept
                     raise
                 if not chunks:
                     break
+                reading = asyncio.ensure_future(asyncio.to_thread(_take_chunks, variants, CHUNKS_PER_BATCH))
                 await store.save_variant_chunks(self.db, key, result.case_id, chunk_no, chunks)
                 count += counted
                 chunk_no += len(chunks)
             return reader.tumour_sample, reader.header_summary, count
         finally:
+            if not reading.done():  # a failed write: let the reading thread finish before the file is closed
+                await asyncio.wait([reading])
+            if reading.done() and not reading.cancelled():
+                reading.exception()  # retrieved, so an error of an abandoned read is not reported as unhandled
             await asyncio.to_thread(reader_cm.__exit__, None, None, None)
 
     async def _accept(self, result: SequencingResult, count: int) -> IngestReceipt:
