@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from bson import Binary
 from pymongo.asynchronous.database import AsyncDatabase
 
-from contracts.variant import Variant
+from contracts.variant import Variant, stored_variant
 from services.common import packed
 from services.common.keys import chunk_count, chunk_id, result_key
 
@@ -27,7 +27,7 @@ async def variant_chunks(db: AsyncDatabase, result_key: str, variant_count: int)
 
 
 def _variants(document: dict) -> list[Variant]:
-    return [Variant.model_construct(**v) for v in packed.unpack(document["data"], document["encoding"])]
+    return [stored_variant(v) for v in packed.unpack(document["data"], document["encoding"])]
 
 
 async def specimen_history(db: AsyncDatabase, patient: str, exclude_result_key: str) -> list[dict]:
