@@ -95,3 +95,39 @@ def test_notify_reads_the_stored_interpretation_as_annotate_writes_it(kb, tree):
     braf = view["findings"][1]
     assert (braf["chrom"], braf["pos"], braf["ref"], braf["alt"], braf["hgvsp"]) == ("chr7", 140753336, "A", "T", "p.Val600Glu")
     assert braf["sources"] and view["result_version"] == 1
+
+
+@pytest.fixture(scope="module")
+def civic_variants():
+    """The variants of CIViC's expert calls (real, named alterations across many genes) and the CIViC release."""
+    from services.annotate.domain.civic import import_release
+    from services.annotate.domain.oncotree import DiseaseMapping
+    from services.annotate.evaluation import DEFAULT_CIVIC_DIR, MAPPING_PATH, _reference_residues, expert_cases, prepare
+
+    civic = import_release(DEFAULT_CIVIC_DIR, DiseaseMapping.load(MAPPING_PATH))
+    cases = expert_cases(civic.records)
+    prepare(cases, _reference_residues(civic.records), KnowledgeBase.build())
+    return [c.variant for c in cases if c.variant is not None], civic
+
+
+@pytest.mark.parametrize("with_civic", [False, True])
+@pytest.mark.parametrize("tumour, tumour_only", [("LUAD", True), ("COAD", False), ("BRCA", True)])
+def test_the_no_knowledge_shortcut_changes_no_interpretation(civic_variants, tree, with_civic, tumour, tumour_only,
+                                                             monkeypatch, tmp_path):
+    from bench.gen_vcf import write_vcf
+    from services.ingest.vcf.loader import open_vcf
+
+    known, civic = civic_variants
+    kb = KnowledgeBase.build(civic_records=civic.records, civic_release=civic.release) if with_civic \
+        else KnowledgeBase.build()
+    with open_vcf(str(write_vcf(tmp_path / "generated.vcf.gz", 2000, seed=7, braf_v600e=True)), "GRCh38",
+                  10 ** 6) as reader:
+        generated = list(reader.variants())  # the bench's synthetic VCF: mostly VUS, a BRAF V600E
+    ctx = context().model_copy(update={"tumor_type": tumour, "tumor_only": tumour_only})
+    for variants in (known, generated):
+        shortcut = interpret(ctx, variants, kb, tree, RuleSet.load())
+        used = any(interpret_mod.unknown_to(kb, interpret_mod.VariantView(v, "GRCh38")) for v in variants)
+        assert used or (with_civic and variants is known)  # with CIViC loaded every expert-call gene is known
+        with monkeypatch.context() as patched:
+            patched.setattr(interpret_mod, "unknown_to", lambda kb, view: False)
+            assert interpret(ctx, variants, kb, tree, RuleSet.load()).model_dump() == shortcut.model_dump()

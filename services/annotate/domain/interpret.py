@@ -33,6 +33,7 @@ from services.annotate.domain.tmb import TmbResult
 from services.annotate.domain.triage import CaseFacts, FindingFact, RuleSet, TriageDecision
 
 _TIER_ORDER = {"I": 0, "II": 1, "III": 2, "IV": 3}
+SMALL_VARIANT_KINDS = frozenset({"snv", "mnv", "indel"})
 # A result lists at most this many plain VUS (tier III without evidence or germline flag); all are counted.
 MAX_LISTED_VUS = 500
 # Variants tracked per specimen for longitudinal comparison; plain VUS beyond this are only counted.
@@ -192,6 +193,20 @@ def case_facts(interp: Interpretation) -> CaseFacts:
         "longitudinal_events": interp.longitudinal_events, "amendment": interp.amendment})
 
 
+def unknown_to(kb: KnowledgeBase, view: VariantView) -> bool:
+    """Whether no knowledge applies to this small variant: its gene has no record, hotspot, tumour-suppressor
+    or hereditary-cancer entry and no record names its position. Matching, oncogenicity, tiering and the
+    germline check then find nothing (each is keyed by gene or position), so it is a plain VUS if protein-altering;
+    `tests/unit/test_interp_streaming.py` checks the shortcut against the full path on whole VCFs."""
+    v = view.variant
+    gene = v.gene
+    if not gene or v.kind not in SMALL_VARIANT_KINDS or gene in kb.by_gene or gene in kb.hotspots \
+            or gene in kb.tumour_suppressors or gene in kb.hereditary:
+        return False
+    chrom, pos, _, _ = view.normalised_locus()
+    return (view.build, chrom, pos) not in kb.by_locus
+
+
 class ResultInterpreter:
     """Interprets one result's variants as they arrive, chunk by chunk, in memory bounded by what is kept:
     every finding that is tiered I/II, has evidence or is oncogenic, at most MAX_LISTED_VUS plain VUS
@@ -207,6 +222,7 @@ class ResultInterpreter:
         self.observed: list[ObservedVariant] = []
         self.tmb = tmb_mod.TmbCounter(ctx.tumor_only)
         self.not_assessed = self.filtered = self.vus = self.listed_vus = self.omitted = self.untracked = 0
+        self._no_knowledge = (oncogenicity_mod.no_knowledge(), tier([], ctx.tumor_type, oncotree))
 
     def add(self, variants: Iterable[Variant]) -> None:
         """Interpret the next variants of the result (in file order)."""
@@ -217,15 +233,22 @@ class ResultInterpreter:
                 self.filtered += 1
                 continue
             view = VariantView(variant, ctx.genome_build)
-            specific = match_specific(view, kb)
-            if not (view.protein_altering or specific or view.is_fusion
-                    or (variant.kind == "cnv" and view.label in {"amplification", "deep deletion"})):
-                self.not_assessed += 1
-                continue
-            onc = oncogenicity_mod.classify(view, specific, kb)
-            matches = specific + match_broad(view, kb, onc.call != oncogenicity_mod.VUS)
-            call = tier(matches, ctx.tumor_type, self.oncotree)
-            if (flag := germline_mod.flag(view, matches, kb, ctx.tumor_only, self.settings.germline_vaf_threshold)):
+            if unknown_to(kb, view):  # most variants of a large result: a plain VUS, decided without matching
+                if not view.protein_altering:
+                    self.not_assessed += 1
+                    continue
+                specific, (onc, call), flag = [], self._no_knowledge, None
+            else:
+                specific = match_specific(view, kb)
+                if not (view.protein_altering or specific or view.is_fusion
+                        or (variant.kind == "cnv" and view.label in {"amplification", "deep deletion"})):
+                    self.not_assessed += 1
+                    continue
+                onc = oncogenicity_mod.classify(view, specific, kb)
+                matches = specific + match_broad(view, kb, onc.call != oncogenicity_mod.VUS)
+                call = tier(matches, ctx.tumor_type, self.oncotree)
+                flag = germline_mod.flag(view, matches, kb, ctx.tumor_only, self.settings.germline_vaf_threshold)
+            if flag:
                 self.flags.append(flag)
             self.vus += onc.call == oncogenicity_mod.VUS and call.amp_tier == "III"
             plain_vus = call.amp_tier == "III" and not call.evidence and not flag

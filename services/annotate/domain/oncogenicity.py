@@ -43,4 +43,9 @@ def classify(view: VariantView, matches: list[RecordMatch], kb: KnowledgeBase) -
                                                                         "exon20_insertion", "met_exon14_skipping"}
            for m in matches):
         return Oncogenicity(LIKELY_ONCOGENIC, "alteration class with knowledge-base evidence")
+    return no_knowledge()
+
+
+def no_knowledge() -> Oncogenicity:
+    """The call for a variant no knowledge applies to."""
     return Oncogenicity(VUS, "no hotspot, curated or knowledge-base evidence: variant of unknown significance")
