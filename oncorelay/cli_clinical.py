@@ -8,6 +8,7 @@ import click
 from pymongo import AsyncMongoClient
 from pymongo.errors import ServerSelectionTimeoutError
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from services.annotate import kb_store
@@ -58,12 +59,15 @@ def import_civic(directory: Path) -> None:
         console.print(f"[yellow]warning:[/yellow] {warning}")
     kb = KnowledgeBase.build(civic_records=imported.records, civic_release=imported.release)
 
-    async def store(db):
-        before = await kb_store.stored_civic_records(db)
-        await kb_store.save(db, kb)
-        return before
+    with Progress(TextColumn("storing CIViC records"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("store", total=None)
 
-    with console.status("storing the knowledge base"):
+        async def store(db):
+            before = await kb_store.stored_civic_records(db)
+            await kb_store.save(db, kb, lambda done, total: bar.update(task, completed=done, total=total))
+            return before
+
         before = _run(store)
     changes = civic.diff(before, imported.records)
     table = Table(title=f"CIViC release {imported.release} -> knowledge base {kb.version}")

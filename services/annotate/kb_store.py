@@ -4,6 +4,7 @@ The built-in biomarker set ships with the code; CIViC records arrive with `oncor
 Annotate loads the stored knowledge base at start and reloads it when kb_meta's version changes.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -38,16 +39,19 @@ async def stored_civic_records(db: AsyncDatabase) -> list[KbRecord]:
     return await _records(db, version) if version else []
 
 
-async def save(db: AsyncDatabase, kb: KnowledgeBase) -> None:
+async def save(db: AsyncDatabase, kb: KnowledgeBase, progress: Callable[[int, int], None] | None = None) -> None:
     """Store the knowledge base's CIViC records under its version, then make that version current.
 
     Records of each version are written before kb_meta points at it, so annotate never loads a
-    half-written knowledge base; records of other versions are removed afterwards.
+    half-written knowledge base; records of other versions are removed afterwards. `progress` is
+    called with (records written, records to write) after each batch.
     """
     civic = [r.model_dump() | {"kb_version": kb.version} for r in kb.records if r.source == "civic"]
     await db.kb_records.delete_many({"kb_version": kb.version})  # left by an interrupted import
     for start in range(0, len(civic), 1000):
         await db.kb_records.insert_many(civic[start:start + 1000], ordered=False)
+        if progress:
+            progress(min(start + 1000, len(civic)), len(civic))
     await db.kb_meta.replace_one(
         {"_id": META_ID},
         {"version": kb.version, "civic_release": kb.civic_release, "imported_at": datetime.now(UTC),
