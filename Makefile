@@ -1,6 +1,6 @@
 # Local stack without Docker: Kafka (Maven jars) + FerretDB (Go) + the three services.
 # Caches and data live in .infra/ (ONCORELAY_INFRA_DIR); see infra/*.sh for the knobs.
-.PHONY: install up down infra test demo evaluate bench clean chaos
+.PHONY: install up down infra test lint demo evaluate bench clean chaos
 
 install:  ## venv, Kafka jars, FerretDB binary (reused when present)
 	bash infra/install.sh
@@ -16,6 +16,10 @@ down:     ## stop everything (data kept)
 
 test:     ## pytest against Kafka + FerretDB; extra args: make test ARGS="-k intake"
 	bash infra/run-tests.sh $(ARGS)
+
+lint:     ## ruff (rules in pyproject.toml) over the code, tests, bench and chaos
+	bash infra/install.sh
+	.venv/bin/ruff check contracts services oncorelay tests bench chaos
 
 demo:    ## start the stack (alerts to the demo receiver) and publish example results
 	ONCORELAY_WEBHOOK_URLS=$${ONCORELAY_WEBHOOK_URLS:-http://127.0.0.1:8199/mtb-alerts} bash infra/up.sh
