@@ -41,7 +41,7 @@ async def advance_case(
     rewrites them from the highest key (which names its stage and result).
     """
     key = order_key(published_at, stage, result_key)
-    case = await db.cases.find_one({"_id": case_id}, {"state_order": 1, "timeline_keys": 1})
+    case = await db.cases.find_one({"_id": case_id}, {"state_order": 1, "state_from": 1, "timeline_keys": 1})
     if case is None:
         return False
     now = datetime.now(UTC)
@@ -54,10 +54,9 @@ async def advance_case(
     if timeline_key not in case.get("timeline_keys", []):
         update["$push"] = {"timeline": {"stage": stage, "result_key": result_key, "at": now, "detail": detail}}
         update["$addToSet"] = {"timeline_keys": timeline_key}
+    current = case
     if update:  # no projection: FerretDB does not implement findAndModify's `fields`
         current = await db.cases.find_one_and_update({"_id": case_id}, update, return_document=ReturnDocument.AFTER)
-    else:
-        current = await db.cases.find_one({"_id": case_id}, {"state_order": 1, "state_from": 1})
     if current["state_order"] and current.get("state_from") != current["state_order"]:
         winner, winner_result = stage_of(current["state_order"])
         await db.cases.update_one({"_id": case_id}, {"$set": {

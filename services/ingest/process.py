@@ -111,7 +111,7 @@ class Ingest:
                     f"result_version {result.result_version} was already accepted with a different VCF; "
                     "send an amended result with a higher result_version",
                 )
-            if latest["_id"] == key and latest.get("stage") == "done":
+            if latest["_id"] == key:  # a result is stored only once done, so this one was: repeat the receipt
                 log.info("result already ingested; re-sending its receipt", extra={"result_key": key})
                 return await self._accept(result, latest["variant_count"])
 
@@ -166,7 +166,6 @@ class Ingest:
             "tumour_sample": tumour_sample,
             "variant_count": count,
             "status": "accepted",
-            "stage": "done",
             "published_at": result.published_at,
             "ingested_at": now,
         })

@@ -25,7 +25,10 @@ from contracts import topics
 from tests.integration.conftest import wait_until
 from tests.support.kafka import read_all
 from tests.support.receiver import WebhookReceiver
-from tests.support.services import SERVICES, ServiceProcesses, base_env
+from tests.support.services import SERVICES, ServiceProcesses, base_env, http_status
+
+# The readiness check itself waits up to 2 s for the database: allow for it.
+READYZ_TIMEOUT_S = 10
 
 SECRET = "faults-secret"
 
@@ -104,7 +107,7 @@ def test_database_away_for_30_s_services_wait_and_catch_up(own_stack):
     down_at = time.monotonic()
     try:
         _publish(bootstrap, during)
-        wait_until(lambda: all(_status(services.url(n, "/readyz")) == 503 for n in SERVICES), 25,
+        wait_until(lambda: all(http_status(services.url(n, "/readyz"), READYZ_TIMEOUT_S) == 503 for n in SERVICES), 25,
                    "every service not-ready while the database is away")
         readyz = json.loads(_get(services.url("ingest", "/readyz")))
         assert readyz["checks"]["database"] is False
@@ -114,7 +117,7 @@ def test_database_away_for_30_s_services_wait_and_catch_up(own_stack):
     finally:
         infra.start("ferretdb")
 
-    wait_until(lambda: all(_status(services.url(n, "/readyz")) == 200 for n in SERVICES), 120,
+    wait_until(lambda: all(http_status(services.url(n, "/readyz"), READYZ_TIMEOUT_S) == 200 for n in SERVICES), 120,
                "every service ready again")
     wait_until(lambda: _receipts(bootstrap, items) == {i.result_id: "accepted" for i in items}, 180,
                "every result accepted after the outage")
@@ -137,17 +140,6 @@ def test_database_away_for_30_s_services_wait_and_catch_up(own_stack):
         client.close()
     pages = [_get(services.url(n, "/metrics")) for n in SERVICES]
     assert_no_patient_data(services.log_dir, run, 24, pages)
-
-
-def _status(url: str) -> int | None:
-    """HTTP status of a GET (the readiness check itself waits up to 2 s for the database: allow for it)."""
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return None
 
 
 def _get(url: str) -> str:

@@ -19,9 +19,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def http_status(url: str) -> int | None:
+def http_status(url: str, timeout: float = 2) -> int | None:
+    """HTTP status of a GET; None when nothing answers within `timeout` seconds."""
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code

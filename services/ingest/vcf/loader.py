@@ -50,8 +50,6 @@ _STRELKA_KEYS = frozenset({"AU", "CU", "GU", "TU", "TAR", "TIR"})
 _TEMPLATE: dict[str, Any] = {**DEFAULTS, "kind": "snv"}
 
 
-
-
 def variant_document(variant: Variant) -> dict[str, Any]:
     """`variant.model_dump(exclude_none=True)` for the flat Variant model, about four times faster.
 
