@@ -2,7 +2,7 @@
 # FerretDB (MongoDB wire protocol on SQLite), the binary built by install.sh.
 #   infra/ferretdb.sh start|stop|status
 # Env: ONCORELAY_FERRETDB_PORT (27017), ONCORELAY_FERRETDB_DATA_DIR ($ONCORELAY_INFRA_DIR/ferretdb/data),
-#      ONCORELAY_FERRETDB_START_TIMEOUT (60 s).
+#      ONCORELAY_FERRETDB_START_TIMEOUT (60 s), ONCORELAY_FERRETDB_DEBUG_ADDR (unset; host:port serves Go pprof).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -32,7 +32,8 @@ start() {
 
   mkdir -p "$DATA_DIR"
   log "ferretdb: starting on 127.0.0.1:$PORT (data $DATA_DIR, log $LOGFILE)"
-  spawn "$PIDFILE" "$LOGFILE" "$BIN" --listen-addr "127.0.0.1:$PORT" --data-dir "$DATA_DIR"
+  spawn "$PIDFILE" "$LOGFILE" "$BIN" --listen-addr "127.0.0.1:$PORT" --data-dir "$DATA_DIR" \
+    ${ONCORELAY_FERRETDB_DEBUG_ADDR:+--debug-addr "$ONCORELAY_FERRETDB_DEBUG_ADDR"}
   # Ready = TCP accept, then a pymongo ping.
   await_ready ferretdb "$PIDFILE" "$PATTERN" "$LOGFILE" "$TIMEOUT" db_ready
   log "ferretdb: $URI"

@@ -55,13 +55,13 @@ fi
 # FerretDB 1.24.2 from the Go module proxy, with the patches in infra/ferretdb/patches applied to a copy
 # of its module (see each patch's header for why); our module is built against that copy.
 bin="$INFRA_DIR/bin/ferretdb"
-want=$(hash_of infra/ferretdb/go.mod infra/ferretdb/go.sum infra/ferretdb/main.go infra/ferretdb/patches/*.patch)
+want=$(hash_of infra/ferretdb/go.mod infra/ferretdb/go.sum infra/ferretdb/*.go infra/ferretdb/patches/*.patch)
 if [[ ! -x $bin || $(cat "$bin.hash" 2>/dev/null) != "$want" ]]; then
   log "building $bin (go; the first cold build takes a few minutes)"
   mkdir -p "$(dirname "$bin")"
   build="$INFRA_DIR/ferretdb-build"
   rm -rf "$build" && mkdir -p "$build"
-  cp infra/ferretdb/go.mod infra/ferretdb/go.sum infra/ferretdb/main.go "$build/"
+  cp infra/ferretdb/go.mod infra/ferretdb/go.sum infra/ferretdb/*.go "$build/"
   (
     cd "$build"
     export CGO_ENABLED=0

@@ -7,6 +7,9 @@ import (
 	"context"
 	"flag"
 	"log"
+	"log/slog"
+	"net/http"
+	_ "net/http/pprof" // served only when --debug-addr is given
 	"os"
 	"os/signal"
 	"syscall"
@@ -17,6 +20,7 @@ import (
 func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
 	dataDir := flag.String("data-dir", "", "directory for the SQLite databases (created if missing)")
+	debugAddr := flag.String("debug-addr", "", "if set, serve Go's pprof profiles here (for profiling)")
 	flag.Parse()
 	if *dataDir == "" {
 		log.Fatal("--data-dir is required")
@@ -25,8 +29,13 @@ func main() {
 		log.Fatalf("cannot create data dir: %v", err)
 	}
 
+	if *debugAddr != "" {
+		go func() { log.Print(http.ListenAndServe(*debugAddr, nil)) }()
+	}
+
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
+		Logger:    slog.New(deferredAttrs{next: slog.Default().Handler()}),
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + *dataDir + "/",
 	})

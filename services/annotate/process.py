@@ -30,7 +30,7 @@ from services.annotate.domain.longitudinal import LongitudinalSettings, PatientH
 from services.annotate.domain.oncotree import OncoTree
 from services.annotate.domain.triage import RuleSet
 from services.common import metrics
-from services.common.cases import advance_case
+from services.common.cases import advance_case_through
 from services.common.logging import correlate
 from services.common.runtime import Publish
 from services.common.settings import Settings
@@ -97,11 +97,11 @@ class Annotator:
         })
         now = datetime.now(UTC)
         decision = interp.triage
-        await advance_case(self.db, event.case_id, event.result_key, event.published_at, "annotated",
-                           f"kb {interp.kb_version}, rules {interp.ruleset_version}", actor=SERVICE)
         final_stage = "review_required" if interp.alert else "report_ready"
-        await advance_case(self.db, event.case_id, event.result_key, event.published_at, final_stage,
-                           "; ".join(r.code for r in decision.reasons), actor=SERVICE)
+        await advance_case_through(self.db, event.case_id, event.result_key, event.published_at, [
+            ("annotated", f"kb {interp.kb_version}, rules {interp.ruleset_version}"),
+            (final_stage, "; ".join(r.code for r in decision.reasons)),
+        ], actor=SERVICE)
         reasons = [ReviewReason(rule_id=r.rule_id, code=r.code, summary=r.summary) for r in decision.reasons]
         await self.publish(topics.CASES_ANNOTATED, event.case_id, CaseAnnotated(
             result_key=event.result_key, result_id=event.result_id, result_version=event.result_version,

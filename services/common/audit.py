@@ -9,9 +9,12 @@ derived from the effect, so the effect is recorded once however often it is retr
 """
 
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+DUPLICATE_KEY = 11000
 
 
 def entry(actor: str, action: str, case_id: str | None, alert_id: str | None, detail: dict) -> dict:
@@ -35,3 +38,27 @@ async def record_once(
         await db.audit.insert_one({"_id": effect_id, **entry(actor, action, case_id, alert_id, detail)})
     except DuplicateKeyError:
         pass  # recorded by an earlier attempt
+
+
+class Effect(NamedTuple):
+    """An effect to record once: its id and the entry's fields."""
+
+    effect_id: str
+    actor: str
+    action: str
+    case_id: str | None
+    alert_id: str | None
+    detail: dict
+
+
+async def record_each_once(db: AsyncDatabase, effects: list[Effect]) -> None:
+    """`record_once` for several effects in one round trip (entries already recorded are left as they are)."""
+    if len(effects) == 1:
+        await record_once(db, *effects[0])
+        return
+    documents = [{"_id": e.effect_id, **entry(e.actor, e.action, e.case_id, e.alert_id, e.detail)} for e in effects]
+    try:
+        await db.audit.insert_many(documents, ordered=False)
+    except BulkWriteError as error:
+        if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+            raise

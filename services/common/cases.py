@@ -9,13 +9,15 @@ from services.common import audit, metrics
 from services.common.case_state import order_key, stage_of
 
 
-async def upsert_case(db: AsyncDatabase, case_id: str, fields: dict) -> None:
-    """Create the case if new; set descriptive fields that belong to the case (not its state)."""
+async def upsert_case(db: AsyncDatabase, case_id: str, fields: dict) -> dict:
+    """Create the case if new; set descriptive fields that belong to the case (not its state).
+
+    Returns the case as stored afterwards (callers pass it on to `advance_case`, saving a read)."""
     now = datetime.now(UTC)
-    await db.cases.update_one(
+    return await db.cases.find_one_and_update(
         {"_id": case_id},
         {"$setOnInsert": {"created_at": now, "state": "received", "state_order": ""}, "$set": fields},
-        upsert=True,
+        upsert=True, return_document=ReturnDocument.AFTER,
     )
 
 
@@ -28,11 +30,25 @@ async def advance_case(
     detail: str = "",
     actor: str | None = None,
 ) -> bool:
-    """Move the case to `stage` unless it is already at a later point; record the step on its timeline.
+    """Move the case to `stage` unless it is already at a later point (see `advance_case_through`)."""
+    return await advance_case_through(db, case_id, result_key, published_at, [(stage, detail)], actor)
 
-    Returns True when this call moved the state. The timeline entry is added once per (result, stage).
-    Every applied change is in the audit trail once, by `actor` (default: this process's service), also
-    when a crash came between the change and its audit entry and the event is redelivered.
+
+async def advance_case_through(
+    db: AsyncDatabase,
+    case_id: str,
+    result_key: str,
+    published_at: datetime,
+    steps: list[tuple[str, str]],
+    actor: str | None = None,
+    case: dict | None = None,
+) -> bool:
+    """Move the case through `steps` ((stage, detail), in stage order) to the last one, unless it is already at
+    a later point; each step is recorded on its timeline once per (result, stage).
+
+    Returns True when this call moved the state. Every applied step is in the audit trail once, by `actor`
+    (default: this process's service), also when a crash came between the change and its audit entries and
+    the event is redelivered. `case` is the case document if the caller has just read or written it.
 
     Every operation filters on `_id` alone (FerretDB/SQLite scans the collection for anything else):
     the case is read, then `state_order` only ever grows (`$max`, atomic on MongoDB), and the
@@ -40,8 +56,10 @@ async def advance_case(
     `state` fields after ours, the read-back sees `state_from` differ from `state_order` and
     rewrites them from the highest key (which names its stage and result).
     """
-    key = order_key(published_at, stage, result_key)
-    case = await db.cases.find_one({"_id": case_id}, {"state_order": 1, "state_from": 1, "timeline_keys": 1})
+    final_stage = steps[-1][0]
+    key = order_key(published_at, final_stage, result_key)
+    if case is None:
+        case = await db.cases.find_one({"_id": case_id}, {"state_order": 1, "state_from": 1, "timeline_keys": 1})
     if case is None:
         return False
     now = datetime.now(UTC)
@@ -49,11 +67,13 @@ async def advance_case(
     advancing = key > case.get("state_order", "")
     if advancing:
         update["$max"] = {"state_order": key}
-        update["$set"] = {"state": stage, "state_result_key": result_key, "state_from": key, "updated_at": now}
-    timeline_key = f"{result_key}|{stage}"
-    if timeline_key not in case.get("timeline_keys", []):
-        update["$push"] = {"timeline": {"stage": stage, "result_key": result_key, "at": now, "detail": detail}}
-        update["$addToSet"] = {"timeline_keys": timeline_key}
+        update["$set"] = {"state": final_stage, "state_result_key": result_key, "state_from": key, "updated_at": now}
+    recorded = set(case.get("timeline_keys", []))
+    missing = [(stage, detail) for stage, detail in steps if f"{result_key}|{stage}" not in recorded]
+    if missing:
+        update["$push"] = {"timeline": {"$each": [
+            {"stage": stage, "result_key": result_key, "at": now, "detail": detail} for stage, detail in missing]}}
+        update["$addToSet"] = {"timeline_keys": {"$each": [f"{result_key}|{stage}" for stage, _ in missing]}}
     current = case
     if update:  # no projection: FerretDB does not implement findAndModify's `fields`
         current = await db.cases.find_one_and_update({"_id": case_id}, update, return_document=ReturnDocument.AFTER)
@@ -62,9 +82,10 @@ async def advance_case(
         await db.cases.update_one({"_id": case_id}, {"$set": {
             "state": winner, "state_result_key": winner_result, "state_from": current["state_order"],
         }})
-    if current["state_order"] == key:  # applied now, or by an earlier attempt whose audit entry may be missing
-        await audit.record_once(
-            db, f"case:{case_id}|{result_key}|{stage}", actor or metrics.service_name(), "state_changed", case_id,
-            None, {"state": stage, "result_key": result_key, "note": detail},
-        )
+    if current["state_order"] == key:  # applied now, or by an earlier attempt whose audit entries may be missing
+        await audit.record_each_once(db, [
+            audit.Effect(f"case:{case_id}|{result_key}|{stage}", actor or metrics.service_name(), "state_changed",
+                         case_id, None, {"state": stage, "result_key": result_key, "note": detail})
+            for stage, detail in steps
+        ])
     return advancing and current["state_order"] == key

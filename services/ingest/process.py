@@ -31,7 +31,7 @@ from contracts.events import (
 from contracts.reasons import RejectionCode
 from contracts.rejection import reason
 from services.common import audit, metrics, packed
-from services.common.cases import advance_case, upsert_case
+from services.common.cases import advance_case_through, upsert_case
 from services.common.keys import VARIANTS_PER_CHUNK, result_key
 from services.common.logging import correlate
 from services.common.runtime import TRANSIENT_ERRORS, Publish
@@ -124,12 +124,11 @@ class Ingest:
         finally:
             path.unlink(missing_ok=True)
 
-        await upsert_case(self.db, result.case_id, _case_fields(result))
-        await advance_case(self.db, result.case_id, key, result.published_at, "received", actor=SERVICE)
+        case = await upsert_case(self.db, result.case_id, _case_fields(result))
+        await advance_case_through(self.db, result.case_id, key, result.published_at,
+                                   [("received", ""), ("ingested", f"{count} variants")], actor=SERVICE, case=case)
 
         now = datetime.now(UTC)
-        await advance_case(self.db, result.case_id, key, result.published_at, "ingested", f"{count} variants",
-                           actor=SERVICE)
         await self.publish(topics.VARIANTS_INGESTED, result.case_id, VariantsIngested(
             result_key=key,
             result_id=result.result_id,

@@ -9,7 +9,7 @@ import pytest
 from bson import Binary
 from pymongo import AsyncMongoClient
 
-from services.common.cases import advance_case, upsert_case
+from services.common.cases import advance_case, advance_case_through, upsert_case
 from services.ingest.retention import delete_expired_payloads
 
 
@@ -69,3 +69,23 @@ async def test_a_change_whose_audit_entry_was_lost_in_a_crash_is_audited_on_rede
     await db.audit.delete_many({"case_id": "C-3"})  # as if the process died between the change and its entry
     assert not await advance_case(db, "C-3", "R-3@1", published, "received", actor="ingest")
     assert await db.audit.count_documents({"case_id": "C-3"}) == 1
+
+
+async def test_several_steps_in_one_call_are_each_on_the_timeline_and_audited_once(db):
+    published = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    steps = [("received", ""), ("ingested", "3 variants")]
+    case = await upsert_case(db, "C-4", {"treating_site": "HOSP-A"})
+    assert case["_id"] == "C-4" and case["state_order"] == ""
+    assert await advance_case_through(db, "C-4", "R-4@1", published, steps, actor="ingest", case=case)
+
+    stored = await db.cases.find_one({"_id": "C-4"})
+    assert stored["state"] == "ingested" and stored["state_result_key"] == "R-4@1"
+    assert [(t["stage"], t["detail"]) for t in stored["timeline"]] == [("received", ""), ("ingested", "3 variants")]
+    audited = [d async for d in db.audit.find({"case_id": "C-4"}).sort("_id", 1)]
+    assert [(e["actor"], e["detail"]["state"]) for e in audited] == [("ingest", "ingested"), ("ingest", "received")]
+
+    await db.audit.delete_one({"_id": "case:C-4|R-4@1|received"})  # as if the process died half-way through
+    assert not await advance_case_through(db, "C-4", "R-4@1", published, steps, actor="ingest")  # redelivered
+    stored = await db.cases.find_one({"_id": "C-4"})
+    assert len(stored["timeline"]) == 2
+    assert await db.audit.count_documents({"case_id": "C-4"}) == 2  # the lost entry is back, the other not doubled
