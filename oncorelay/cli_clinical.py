@@ -11,10 +11,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from contracts.findings import reportable
 from services.annotate import kb_store
 from services.annotate.domain import civic
 from services.annotate.domain.knowledge import KNOWLEDGE_DIR, KnowledgeBase
-from services.annotate.domain.oncogenicity import LIKELY_ONCOGENIC, ONCOGENIC
 from services.annotate.domain.oncotree import DiseaseMapping
 from services.annotate.domain.triage import CaseFacts, RuleSet, replay
 from services.annotate.process import load_rules
@@ -156,8 +156,7 @@ def case_view(case: dict, interpretations: list[dict], alerts: list[dict]) -> di
             "specimen": interp["current_specimen"]["specimen_id"],
             "specimen_type": interp["current_specimen"]["type"],
             "collected_on": interp["current_specimen"]["collected_on"],
-            "findings": [f for f in interp["signature_findings"] + interp["findings"]
-                         if f["amp_tier"] in ("I", "II") or f.get("oncogenicity") in (ONCOGENIC, LIKELY_ONCOGENIC)],
+            "findings": [f for f in interp["signature_findings"] + interp["findings"] if reportable(f)],
             "vus_count": interp["vus_count"],
             "tmb": interp["tmb"],
             "msi_status": interp["msi_status"],

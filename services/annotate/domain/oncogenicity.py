@@ -3,11 +3,10 @@ truncating variants in tumour suppressors; every other assessed variant is expli
 
 from dataclasses import dataclass
 
+from contracts.findings import LIKELY_ONCOGENIC, ONCOGENIC
 from services.annotate.domain.knowledge import KnowledgeBase
 from services.annotate.domain.matching import RecordMatch, VariantView
 
-ONCOGENIC = "oncogenic"
-LIKELY_ONCOGENIC = "likely_oncogenic"
 VUS = "vus"
 # Knowledge-base records that speak for the variant itself (not for a gene-wide class).
 _SPECIFIC = {"protein", "codon", "coordinates"}

@@ -18,6 +18,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from contracts.findings import reportable
 from services.common import packed
 
 INDEXES: dict[str, list[list[tuple[str, int]]]] = {
@@ -146,10 +147,15 @@ async def claim_due_delivery(db: AsyncDatabase, now: datetime, lease_s: float) -
     )
     if entry is None:
         return None
-    return await db.deliveries.find_one_and_update(  # None only while create_delivery is half done: retried later
+    delivery = await db.deliveries.find_one_and_update(
         {"_id": entry["_id"]}, {"$set": {"status": "sending", "lease_until": lease_until}},
         return_document=ReturnDocument.AFTER,
     )
+    if delivery is None:
+        # create_delivery is half done (its queue entry is written, the delivery not yet): hand the entry back,
+        # due as it was, instead of leaving it leased (it would wait out the whole lease, a minute by default).
+        await db.delivery_queue.update_one({"_id": entry["_id"]}, {"$set": {"status": "pending", "lease_until": None}})
+    return delivery
 
 
 async def finish_attempt(db: AsyncDatabase, delivery_id: str, attempt: dict, status: str,
@@ -234,17 +240,14 @@ async def record_decision(db: AsyncDatabase, doc: dict) -> bool:
         return False
 
 
-REPORTABLE_ONCOGENICITY = ("oncogenic", "likely_oncogenic")  # annotate's oncogenicity calls
-
-
 def interpretation_view(document: dict) -> dict:
     """A stored interpretation (annotate's document, packed) as notify's summary and FHIR export read it:
-    its ids and its reportable findings (tier I/II or oncogenic), each with the variant's coordinates
+    its ids and its reportable findings (contracts.findings.reportable), each with the variant's coordinates
     (from its chrom:pos:ref>alt key) and its citations as `sources`."""
     interp = packed.unpack(document["interpretation"], document["encoding"])
     findings = []
     for finding in interp["signature_findings"] + interp["findings"]:
-        if finding["amp_tier"] not in ("I", "II") and finding.get("oncogenicity") not in REPORTABLE_ONCOGENICITY:
+        if not reportable(finding):
             continue
         view = {**finding, "sources": finding.get("citations", [])}
         chrom, _, rest = finding["variant_key"].partition(":")
