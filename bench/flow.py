@@ -102,7 +102,9 @@ class Lab:
         """The n-th result of a run: a template with its own ids, each a different patient's (published_at set
         at send time)."""
         doc = copy.copy(self.templates[n % len(self.templates)])
-        result_id = f"{prefix}-{n:06d}"
+        # The "N" keeps a run prefix that happens to be all digits plus the counter (123456-000001) from reading
+        # as a national identity number (\d{6}-\d{4}), which ingest rightly rejects as a patient identifier.
+        result_id = f"{prefix}-N{n:06d}"
         doc.update(result_id=result_id, case_id=f"CASE-{result_id}", patient_pseudonym=f"PSN-{result_id}",
                    specimen=dict(doc["specimen"], specimen_id=f"SP-{result_id}"))
         return result_id, doc

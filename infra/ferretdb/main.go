@@ -12,6 +12,7 @@ import (
 	_ "net/http/pprof" // served only when --debug-addr is given
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -27,6 +28,14 @@ func main() {
 	}
 	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
 		log.Fatalf("cannot create data dir: %v", err)
+	}
+
+	// FerretDB's live heap is small (tens of MB) but it allocates a lot per operation (documents are converted
+	// to and from JSON for SQLite), so with Go's default GOGC=100 the collector runs very often. At 400,
+	// oncorelay's benchmark burst (300 panel results) took 28-35 ms of FerretDB CPU per result instead of 42 ms,
+	// with a peak RSS of 55 MB. The GOGC environment variable, when set, still decides.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
 	}
 
 	if *debugAddr != "" {
