@@ -68,7 +68,7 @@ async def run_flow(large_vcf: Path, panels: list[Path], args, bar: Progress) -> 
     out["large"] = await _phase("large result", panels, args, bar, lambda lab, sink, stack: _large(lab, stack, large_vcf, args, bar))
     out["latency"] = await _phase("latency", panels, args, bar, lambda lab, sink, stack: _latency(lab, sink, stack, args, bar))
     out["throughput_pipeline"] = await _phase(
-        "throughput", panels, args, bar, lambda lab, sink, stack: flow.pipeline_throughput(lab, sink, args.count, bar))
+        "throughput", panels, args, bar, lambda lab, sink, stack: _throughput(lab, sink, stack, args, bar))
     out["throughput_bare"] = await _phase(
         "bare broker", panels, args, bar, lambda lab, sink, stack: flow.bare_throughput(lab, args.count, bar), services=False)
     return out
@@ -112,6 +112,15 @@ async def _latency(lab: flow.Lab, sink: flow.AlertSink, stack: BenchStack, args,
     result["at_light_rate"] = light
     result["peak_rss_mb"] = {k: round(v, 1) for k, v in stack.peak_memory_mb().items()}
     result["mongodb_seconds"] = stack.mongodb_seconds()
+    return result
+
+
+async def _throughput(lab: flow.Lab, sink: flow.AlertSink, stack: BenchStack, args, bar: Progress) -> dict:
+    # Where the CPU goes: each process's CPU time over the run, per result (two cores are shared by all).
+    before = stack.cpu_seconds()
+    result = await flow.pipeline_throughput(lab, sink, args.count, bar)
+    after = stack.cpu_seconds()
+    result["cpu_ms_per_result"] = {name: round(1000 * (after[name] - before[name]) / args.count, 1) for name in after}
     return result
 
 
@@ -160,6 +169,10 @@ def print_table(results: dict, details: dict) -> None:
                       f"large: ingested after {f['large']['to_ingested_s']} s, peak RSS {f['large']['peak_rss_mb']} MB; "
                       f"throughput: pipeline {f['throughput_pipeline']['results_per_s']}/s, "
                       f"bare broker {f['throughput_bare']['results_per_s']}/s")
+        cpu = f["throughput_pipeline"].get("cpu_ms_per_result")
+        if cpu:
+            console.print(f"CPU ms per result in the throughput run: {cpu} (total {sum(cpu.values()):.0f} ms; "
+                          f"{os.cpu_count()} cores)")
     if "parse" in details:
         console.print(f"parse: records/s {details['parse']['records_per_s']} "
                       f"(ingest vs pysam reading the same fields: {details['parse']['parse_ratio_vs_field_reading']})")

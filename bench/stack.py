@@ -81,6 +81,16 @@ class BenchStack:
     def pid(self, service: str) -> int:
         return int((self.root / "run" / f"{service}.pid").read_text())
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) each process of the stack has used so far: services, Kafka, FerretDB."""
+        tick = os.sysconf("SC_CLK_TCK")
+        used = {}
+        for name in (*SERVICES, "kafka", "ferretdb"):
+            pid = int((self.root / "run" / f"{name}.pid").read_text())
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used[name] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime (proc(5))
+        return used
+
     def reset_peak_memory(self) -> None:
         """Reset each service's peak RSS (VmHWM) so the next reading covers only what follows."""
         for name in SERVICES:
