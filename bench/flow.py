@@ -12,6 +12,7 @@ import statistics
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -68,13 +69,26 @@ class AlertSink:
         self.server.server_close()
 
 
+class RunRejected(RuntimeError):
+    """The lab's results were rejected, so there is nothing to wait for."""
+
+
 class Lab:
     """Publishes copies of prepared results, each with a new result/case id and a fresh published_at."""
 
-    def __init__(self, bootstrap: str, vcfs: list[Path], reference: bool = False) -> None:
+    def __init__(self, bootstrap: str, vcfs: list[Path], reference: bool = False,
+                 rejections: Callable[[], int] | None = None) -> None:
         self.bootstrap = bootstrap
         self.templates = [self._template(vcf, reference) for vcf in vcfs]
         self.producer: AIOKafkaProducer | None = None
+        self.rejections = rejections  # results ingest has rejected so far (the bench stack is fresh per phase)
+
+    def check_accepted(self) -> None:
+        """Stop the run if ingest rejected any result: every bench result must be accepted, or nothing is measured."""
+        rejected = self.rejections() if self.rejections else 0
+        if rejected:
+            raise RunRejected(f"ingest rejected {rejected} result(s) of this run; the reasons are in its log "
+                              "(.infra/bench/logs/ingest.log, 'result rejected') and on the receipts topic")
 
     @staticmethod
     def _template(vcf: Path, reference: bool) -> dict:
@@ -122,13 +136,17 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-async def _wait_for(sink: AlertSink, ids: set[str], timeout_s: float, progress: Progress, task) -> None:
+async def _wait_for(sink: AlertSink, ids: set[str], timeout_s: float, progress: Progress, task, lab: Lab) -> None:
     deadline = time.monotonic() + timeout_s
+    polls = 0
     while time.monotonic() < deadline:
         done = sink.count(ids)
         progress.update(task, completed=done)
         if done >= len(ids):
             return
+        if polls % 20 == 0:
+            await asyncio.to_thread(lab.check_accepted)
+        polls += 1
         await asyncio.sleep(0.1)
 
 
@@ -152,7 +170,7 @@ async def latency(lab: Lab, sink: AlertSink, rate: float, duration_s: float, pro
         sent[result_id] = await lab.send(doc)
         progress.update(task, completed=sink.count(set(sent)))
     await lab.producer.flush()
-    await _wait_for(sink, set(sent), wait_s, progress, task)
+    await _wait_for(sink, set(sent), wait_s, progress, task, lab)
     with sink.lock:
         latencies = [sink.arrivals[r] - t for r, t in sent.items() if r in sink.arrivals]
     return {
@@ -203,6 +221,7 @@ async def large(lab: Lab, bootstrap: str, timeout_s: float, progress: Progress) 
         stamp = await lab.send(doc)
         await lab.producer.flush()
         ingested_at = await _read_until(receipts, result_id, timeout_s)
+        lab.check_accepted()
         progress.update(task, completed=1)
         annotated_at = await _read_until(annotated, result_id, timeout_s)
         progress.update(task, completed=2)
@@ -228,7 +247,7 @@ async def pipeline_throughput(lab: Lab, sink: AlertSink, count: int, progress: P
         await lab.send(doc)
     await lab.producer.flush()
     published = time.time()
-    await _wait_for(sink, ids, 900, progress, task)
+    await _wait_for(sink, ids, 900, progress, task, lab)
     with sink.lock:
         arrivals = [sink.arrivals[r] for r in ids if r in sink.arrivals]
     last = max(arrivals) if arrivals else time.time()

@@ -80,7 +80,7 @@ async def _phase(name: str, panels: list[Path], args, bar: Progress, measure, se
     task = bar.add_task(f"{name}: fresh Kafka, FerretDB{' and services' if services else ''} on bench ports", total=1)
     await asyncio.to_thread(stack.start, services)
     bar.update(task, completed=1)
-    lab = flow.Lab(stack.bootstrap, panels)
+    lab = flow.Lab(stack.bootstrap, panels, rejections=stack.rejections if services else None)
     await lab.start()
     try:
         if services:
@@ -96,7 +96,7 @@ async def _phase(name: str, panels: list[Path], args, bar: Progress, measure, se
 
 
 async def _large(lab: flow.Lab, stack: BenchStack, large_vcf: Path, args, bar: Progress) -> dict:
-    large_lab = flow.Lab(stack.bootstrap, [large_vcf], reference=True)
+    large_lab = flow.Lab(stack.bootstrap, [large_vcf], reference=True, rejections=stack.rejections)
     large_lab.producer = lab.producer
     stack.reset_peak_memory()
     result = await flow.large(large_lab, stack.bootstrap, timeout_s=args.large_timeout, progress=bar)
@@ -201,7 +201,11 @@ def main() -> None:
         if args.only in (None, "parse"):
             details["parse"] = parse_ratio.run(large_vcf, args.repeats, bar)
         if args.only in (None, "flow"):
-            details["flow"] = asyncio.run(run_flow(large_vcf, panels, args, bar))
+            try:
+                details["flow"] = asyncio.run(run_flow(large_vcf, panels, args, bar))
+            except flow.RunRejected as rejected:
+                console.print(f"[red]bench stopped: {rejected}; nothing written")
+                raise SystemExit(1) from None
     results = summary(details.get("parse"), details.get("flow"))
     print_table(results, details)
     if args.only is None or not RESULTS.exists():

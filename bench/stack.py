@@ -111,6 +111,12 @@ class BenchStack:
         with urllib.request.urlopen(url, timeout=5) as response:
             return response.read().decode()
 
+    def rejections(self) -> int:
+        """Lab results ingest has rejected since it started (from its /metrics)."""
+        return int(sum(sample.value for family in text_string_to_metric_families(self.metrics("ingest"))
+                       if family.name == "oncorelay_messages_rejected"
+                       for sample in family.samples if sample.name.endswith("_total")))
+
     def mongodb_seconds(self) -> dict[str, dict[str, float]]:
         """Per service and command, total seconds spent in MongoDB commands (from /metrics)."""
         totals: dict[str, dict[str, float]] = {}
