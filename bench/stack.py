@@ -78,16 +78,16 @@ class BenchStack:
             subprocess.run(["bash", str(REPO / "infra" / script), "stop"], cwd=REPO, env=self.env(),
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def pid(self, service: str) -> int:
-        return int((self.root / "run" / f"{service}.pid").read_text())
+    def pid(self, process: str) -> int:
+        """The pid of a stack process (a service, kafka or ferretdb) from its pid file."""
+        return int((self.root / "run" / f"{process}.pid").read_text())
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time (user + system) each process of the stack has used so far: services, Kafka, FerretDB."""
         tick = os.sysconf("SC_CLK_TCK")
         used = {}
         for name in (*SERVICES, "kafka", "ferretdb"):
-            pid = int((self.root / "run" / f"{name}.pid").read_text())
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = Path(f"/proc/{self.pid(name)}/stat").read_text().rsplit(")", 1)[1].split()
             used[name] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime (proc(5))
         return used
 

@@ -53,9 +53,6 @@ class Effect(NamedTuple):
 
 async def record_each_once(db: AsyncDatabase, effects: list[Effect]) -> None:
     """`record_once` for several effects in one round trip (entries already recorded are left as they are)."""
-    if len(effects) == 1:
-        await record_once(db, *effects[0])
-        return
     documents = [{"_id": e.effect_id, **entry(e.actor, e.action, e.case_id, e.alert_id, e.detail)} for e in effects]
     try:
         await db.audit.insert_many(documents, ordered=False)

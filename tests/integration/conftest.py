@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 import pytest
-from pymongo import MongoClient
+from pymongo import AsyncMongoClient, MongoClient
 
 from tests.support.receiver import WebhookReceiver
 from tests.support.services import REPO, ServiceProcesses, base_env
@@ -44,6 +44,17 @@ class Stack:
             [sys.executable, "-m", "oncorelay.cli", *args], cwd=REPO, env=self.env,
             capture_output=True, text=True, timeout=timeout,
         )
+
+
+@pytest.fixture
+async def db():
+    """A fresh database of its own on the test FerretDB for one test (dropped afterwards)."""
+    client = AsyncMongoClient(os.environ.get("ONCORELAY_MONGO_URI", "mongodb://127.0.0.1:27017/?retryWrites=false"),
+                              tz_aware=True, serverSelectionTimeoutMS=5000)
+    name = f"oncorelay_test_{secrets.token_hex(4)}"
+    yield client[name]
+    await client.drop_database(name)
+    await client.close()
 
 
 def wait_until(predicate, timeout_s: float, what: str):

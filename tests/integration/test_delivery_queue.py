@@ -1,23 +1,8 @@
 """On the real database (FerretDB started by `make test`): claiming queued deliveries."""
 
-import os
-import secrets
 from datetime import UTC, datetime
 
-import pytest
-from pymongo import AsyncMongoClient
-
 from services.notify.adapters import store
-
-
-@pytest.fixture
-async def db():
-    client = AsyncMongoClient(os.environ.get("ONCORELAY_MONGO_URI", "mongodb://127.0.0.1:27017/?retryWrites=false"),
-                              tz_aware=True, serverSelectionTimeoutMS=5000)
-    name = f"oncorelay_queue_{secrets.token_hex(4)}"
-    yield client[name]
-    await client.drop_database(name)
-    await client.close()
 
 
 def delivery(delivery_id: str) -> dict:

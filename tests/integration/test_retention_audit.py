@@ -1,26 +1,12 @@
 """On the real database (FerretDB started by `make test`): the payload retention job deletes only raw VCF
 payloads past their time, and every applied case state change is audited once, by the service that made it."""
 
-import os
-import secrets
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from bson import Binary
-from pymongo import AsyncMongoClient
 
 from services.common.cases import advance_case, advance_case_through, upsert_case
 from services.ingest.retention import delete_expired_payloads
-
-
-@pytest.fixture
-async def db():
-    client = AsyncMongoClient(os.environ.get("ONCORELAY_MONGO_URI", "mongodb://127.0.0.1:27017/?retryWrites=false"),
-                              tz_aware=True, serverSelectionTimeoutMS=5000)
-    name = f"oncorelay_retention_{secrets.token_hex(4)}"
-    yield client[name]
-    await client.drop_database(name)
-    await client.close()
 
 
 async def test_retention_deletes_old_payloads_and_keeps_the_clinical_record(db):

@@ -1,11 +1,7 @@
 """On the real database (FerretDB started by `make test`): a result's variants written in chunks by ingest
 come back to annotate complete and in file order (annotate reads the next chunk ahead)."""
 
-import os
-import secrets
-
 import pytest
-from pymongo import AsyncMongoClient
 
 from services.annotate.store import variant_chunks
 from services.common import packed
@@ -13,16 +9,6 @@ from services.common.keys import VARIANTS_PER_CHUNK
 from services.ingest.store import save_variant_chunks
 
 KEY = "R-CHUNKS@1"
-
-
-@pytest.fixture
-async def db():
-    client = AsyncMongoClient(os.environ.get("ONCORELAY_MONGO_URI", "mongodb://127.0.0.1:27017/?retryWrites=false"),
-                              tz_aware=True, serverSelectionTimeoutMS=5000)
-    name = f"oncorelay_chunks_{secrets.token_hex(4)}"
-    yield client[name]
-    await client.drop_database(name)
-    await client.close()
 
 
 def documents(count: int) -> list[dict]:
