@@ -87,7 +87,8 @@ class Annotator:
             log.info("result already interpreted; repeating its effects")
         else:
             interp = await self._interpret(event)
-            await store.save_interpretation(self.db, event.result_key, _document(event, interp))
+            await store.save_interpretation(self.db, event.result_key, _document(event, interp),
+                                            interp.model_dump_json().encode("utf-8"))
         await store.save_specimen(self.db, event.result_key, {
             "patient_pseudonym": event.patient_pseudonym,
             "result_id": event.result_id,
@@ -148,13 +149,13 @@ class Annotator:
 
 
 def _document(event: VariantsIngested, interp: Interpretation) -> dict:
-    """The stored interpretation: the model plus triage facts for replay."""
+    """The stored interpretation's plain fields: ids and triage facts for replay (the model itself is stored
+    packed beside them, see store.save_interpretation)."""
     return {
         "result_id": event.result_id,
         "result_version": event.result_version,
         "case_id": event.case_id,
         "patient_pseudonym": event.patient_pseudonym,
-        "interpretation": interp.model_dump(mode="json"),
         "facts": case_facts(interp).model_dump(mode="json"),
         "annotated_at": datetime.now(UTC),
     }

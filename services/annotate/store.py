@@ -67,10 +67,10 @@ async def save_specimen(db: AsyncDatabase, result_key: str, document: dict) -> N
     )
 
 
-async def save_interpretation(db: AsyncDatabase, result_key: str, document: dict) -> None:
-    """Store an interpretation document, its `interpretation` packed (readers use packed.unpacked)."""
-    stored = {**document, "interpretation": Binary(packed.pack(document["interpretation"])),
-              "encoding": packed.ENCODING}
+async def save_interpretation(db: AsyncDatabase, result_key: str, document: dict, interpretation_json: bytes) -> None:
+    """Store an interpretation document with the Interpretation's JSON packed as its `interpretation`
+    (readers use packed.unpacked)."""
+    stored = {**document, "interpretation": Binary(packed.pack_json(interpretation_json)), "encoding": packed.ENCODING}
     await db.interpretations.replace_one({"_id": result_key}, stored, upsert=True)
 
 

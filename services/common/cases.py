@@ -50,7 +50,7 @@ async def advance_case_through(
     (default: this process's service), also when a crash came between the change and its audit entries and
     the event is redelivered. `case` is the case document if the caller has just read or written it.
 
-    Every operation filters on `_id` alone (FerretDB/SQLite scans the collection for anything else):
+    Every operation filters on `_id` alone:
     the case is read, then `state_order` only ever grows (`$max`, atomic on MongoDB), and the
     readable `state` fields are written with it. Should a concurrent writer of a lower key land its
     `state` fields after ours, the read-back sees `state_from` differ from `state_order` and

@@ -20,6 +20,12 @@ def pack(value: Any) -> bytes:
     return zlib.compress(json.dumps(value, separators=(",", ":")).encode("utf-8"), 1)
 
 
+def pack_json(text: bytes) -> bytes:
+    """The stored form of a value already serialised as JSON (e.g. a pydantic model's `model_dump_json()`),
+    which spares building the value as Python objects first; `unpack` reads both forms alike."""
+    return zlib.compress(text, 1)
+
+
 def unpack(data: bytes, encoding: str = ENCODING) -> Any:
     """The value of a stored blob."""
     if encoding != ENCODING:

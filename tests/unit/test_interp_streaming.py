@@ -86,8 +86,10 @@ def test_notify_reads_the_stored_interpretation_as_annotate_writes_it(kb, tree):
     from services.notify.adapters.store import interpretation_view
 
     interp = interpret(context(), result_variants(20), kb, tree, RuleSet.load())
-    document = {"_id": "R-S@1", "case_id": "CASE-S", "interpretation": Binary(packed.pack(interp.model_dump(mode="json"))),
-                "encoding": packed.ENCODING}
+    # as services.annotate.store.save_interpretation packs it
+    stored = packed.pack_json(interp.model_dump_json().encode("utf-8"))
+    assert packed.unpack(stored) == interp.model_dump(mode="json")  # what readers had when it was packed as a dict
+    document = {"_id": "R-S@1", "case_id": "CASE-S", "interpretation": Binary(stored), "encoding": packed.ENCODING}
     view = interpretation_view(document)
     # 21 coding mutations in 1.5 Mb make TMB-high; the 20 plain VUS themselves are not reported
     assert [(f["gene"], f["amp_tier"]) for f in view["findings"]] == [("TMB", "I"), ("BRAF", "I")]

@@ -188,9 +188,9 @@ def case_facts(interp: Interpretation) -> CaseFacts:
     ctx = ResultContext(result_key=interp.result_key, case_id=interp.case_id, tumor_type=interp.tumor_type,
                         specimen_id=interp.current_specimen.specimen_id, collected_on=interp.current_specimen.collected_on,
                         genome_build=interp.genome_build, panel_size_mb=interp.tmb.panel_size_mb)  # type: ignore[arg-type]
-    return _facts(ctx, interp.model_dump() | {
+    return _facts(ctx, {
         "findings": interp.findings, "germline_flags": interp.germline_flags, "tmb": interp.tmb,
-        "longitudinal_events": interp.longitudinal_events, "amendment": interp.amendment})
+        "longitudinal_events": interp.longitudinal_events, "amendment": interp.amendment, "msi_high": interp.msi_high})
 
 
 def unknown_to(kb: KnowledgeBase, view: VariantView) -> bool:

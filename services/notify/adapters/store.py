@@ -75,11 +75,10 @@ async def alerts_of_case(db: AsyncDatabase, case_id: str) -> list[dict]:
 async def set_delivery_outcome(db: AsyncDatabase, alert_id: str, delivered: bool) -> None:
     """delivered wins over pending; failed is shown as soon as one channel failed for good.
 
-    Read, then written by `_id` alone (FerretDB/SQLite scans the collection for any other filter)."""
+    One conditional write (our FerretDB finds it by `_id`, infra/ferretdb/patches/0003)."""
     if delivered:
-        alert = await db.alerts.find_one({"_id": alert_id}, {"delivery_status": 1})
-        if alert is not None and alert.get("delivery_status") == "pending":
-            await db.alerts.update_one({"_id": alert_id}, {"$set": {"delivery_status": "delivered"}})
+        await db.alerts.update_one({"_id": alert_id, "delivery_status": "pending"},
+                                   {"$set": {"delivery_status": "delivered"}})
     else:
         await db.alerts.update_one({"_id": alert_id}, {"$set": {"delivery_status": "failed"}})
 
@@ -286,14 +285,12 @@ async def case_site(db: AsyncDatabase, case_id: str) -> str | None:
 async def add_timeline_step(db: AsyncDatabase, case_id: str, result_key: str, step: str, detail: str) -> None:
     """Put a step that is not a case state (e.g. 'delivered') on the case's timeline, once per result.
 
-    Same entry shape and de-duplication key as services.common.cases.advance_case; read, then written
-    by `_id` alone (FerretDB/SQLite scans the collection for any other filter).
+    Same entry shape and de-duplication key as services.common.cases.advance_case; one conditional write
+    (our FerretDB finds it by `_id`, infra/ferretdb/patches/0003).
     """
-    case = await db.cases.find_one({"_id": case_id}, {"timeline_keys": 1})
-    if case is None or f"{result_key}|{step}" in case.get("timeline_keys", []):
-        return
+    entry_key = f"{result_key}|{step}"
     await db.cases.update_one(
-        {"_id": case_id},
+        {"_id": case_id, "timeline_keys": {"$ne": entry_key}},
         {"$push": {"timeline": {"stage": step, "result_key": result_key, "at": datetime.now(UTC), "detail": detail}},
-         "$addToSet": {"timeline_keys": f"{result_key}|{step}"}},
+         "$addToSet": {"timeline_keys": entry_key}},
     )
