@@ -15,7 +15,8 @@ from typing import Any
 import pysam
 
 from contracts.reasons import RejectionCode
-from contracts.variant import DEFAULTS, Variant, trusted_variant
+from contracts.variant import _ALL_FIELDS_SET, DEFAULTS, Variant, trusted_variant
+from services.ingest.vcf import _fastpath
 from services.ingest.vcf import annotation as ann
 from services.ingest.vcf.classify import (
     NON_VARIANT_ALTS,
@@ -50,12 +51,8 @@ _STRELKA_KEYS = frozenset({"AU", "CU", "GU", "TU", "TAR", "TIR"})
 _TEMPLATE: dict[str, Any] = {**DEFAULTS, "kind": "snv"}
 
 
-def variant_document(variant: Variant) -> dict[str, Any]:
-    """`variant.model_dump(exclude_none=True)` for the flat Variant model, about four times faster.
-
-    Every Variant field is a str, int or float, so the model's __dict__ already is its JSON-ready dump.
-    """
-    return {name: value for name, value in variant.__dict__.items() if value is not None}
+# `variant.model_dump(exclude_none=True)` for the flat Variant model (its __dict__ without None values), in C.
+variant_document = _fastpath.variant_document
 
 
 @contextmanager
@@ -122,6 +119,10 @@ class VcfReader:
             "annotation_key": self._ann_key,
             "tumour_sample": self.tumour_sample,
         }
+        self._fast = _fastpath.Converter(
+            _TEMPLATE, Variant, _ALL_FIELDS_SET, self._ann_key, self._ann_format, ann.severity, ann.clean_hgvs,
+            self._tumour_index,
+        )
 
     def variants(self) -> Iterator[Variant]:
         """Stream one Variant per ALT allele; reference blocks (ALT '.', <NON_REF>, <*>) are skipped."""
@@ -130,6 +131,7 @@ class VcfReader:
         held: list[Variant] = []
         hold_last = self._last_line_cut
         tell = self._file.tell
+        fast = self._fast.convert
         last_offset = tell()
         # A line no longer than the limit cannot hold a longer INFO; for BGZF the difference of virtual offsets
         # is exact within a block and huge across blocks, so crossing a block triggers the exact check.
@@ -154,6 +156,14 @@ class VcfReader:
             if offset - last_offset > max_info:  # cheap bound first; the exact check is rare
                 self._check_info_size(record, number, last_offset, offset)
             last_offset = offset
+            variant = fast(record)  # the common record, in C; None for the others
+            if variant is not None:
+                if hold_last:
+                    yield from held
+                    held = [variant]
+                else:
+                    yield variant
+                continue
             try:
                 converted = self._convert(record, number)
             except VcfRejected:

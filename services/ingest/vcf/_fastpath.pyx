@@ -1,0 +1,581 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+"""C-level conversion of the common VCF record, read through htslib from pysam's own structs.
+
+`Converter.convert(record)` gives the Variant that `VcfReader._convert(record, number)` gives for a
+record it fully understands: one sequence ALT, VEP/SnpEff entries absent or plain ASCII, tumour FORMAT
+read counts absent or taken by read_counts' first (Mutect2 AD/AF/DP) rule. For any other record it
+gives None and the pure-Python path converts it. It never rejects anything; the rules it applies are
+those of annotation.py and sample_fields.py, which stay the reference. `variant_document` is
+loader's, in C.
+
+Import pysam before this module (loader does): the extension links to pysam's htslib by file name.
+"""
+
+from cpython.dict cimport PyDict_Copy, PyDict_Next, PyDict_SetItem
+from cpython.object cimport PyObject, PyObject_GenericSetAttr
+from cpython.ref cimport Py_INCREF, Py_XDECREF
+from cpython.unicode cimport PyUnicode_DecodeASCII
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc, free, malloc
+from libc.string cimport memchr, memcmp, memcpy
+from pysam.libcbcf cimport VariantRecord
+from pysam.libchtslib cimport (
+    BCF_BT_CHAR,
+    BCF_BT_FLOAT,
+    BCF_BT_INT8,
+    BCF_BT_INT16,
+    BCF_BT_INT32,
+    BCF_DT_CTG,
+    BCF_DT_ID,
+    BCF_HL_FMT,
+    BCF_HL_INFO,
+    BCF_HT_STR,
+    BCF_UN_ALL,
+    BCF_UN_SHR,
+    BCF_VL_FIXED,
+    bcf1_t,
+    bcf_float_is_missing,
+    bcf_float_is_vector_end,
+    bcf_fmt_t,
+    bcf_hdr_id2int,
+    bcf_hdr_id2length,
+    bcf_hdr_id2name,
+    bcf_hdr_id2number,
+    bcf_hdr_id2type,
+    bcf_hdr_idinfo_exists,
+    bcf_hdr_int2id,
+    bcf_hdr_t,
+    bcf_info_t,
+    bcf_int8_missing,
+    bcf_int8_vector_end,
+    bcf_int16_missing,
+    bcf_int16_vector_end,
+    bcf_int32_missing,
+    bcf_int32_vector_end,
+    bcf_unpack,
+)
+
+
+cdef extern from "Python.h":
+    dict _PyDict_NewPresized(Py_ssize_t minused)
+
+
+# sample_fields.READ_COUNT_KEYS: AD, AF, DP (the Mutect2 rule's), then Strelka's six (their presence in the
+# header sends every record to Python), then the rest.
+_COUNT_KEYS = (b"AD", b"AF", b"DP", b"AU", b"CU", b"GU", b"TU", b"TAR", b"TIR",
+               b"FA", b"FREQ", b"RD", b"DP4", b"ADT", b"DPT")
+DEF N_KEYS = 15
+DEF AD = 0
+DEF AF = 1
+DEF DP = 2
+DEF FIRST_STRELKA = 3
+DEF END_STRELKA = 9
+# The shape of the value pysam's sample.get() returns (bcf_array_to_object), which read_counts checks.
+DEF V_NONE = 0
+DEF V_SCALAR = 1
+DEF V_TUPLE = 2
+DEF MAX_VALUES = 64
+DEF MAX_FIELDS = 256
+DEF RANK_SLOTS = 4096  # a power of two; filled to three quarters at most
+DEF VAF_SLOTS = 1024  # a power of two
+_round = round
+
+
+cdef struct RankSlot:
+    uint64_t hash
+    char *text
+    Py_ssize_t size
+    long rank
+
+
+cdef struct VafSlot:
+    uint32_t bits
+    PyObject *value
+
+
+cdef inline bint _is_base(char c) nogil:
+    return c in b"ACGTNacgtn"
+
+
+cdef inline bint _ascii(const char *s, Py_ssize_t n) nogil:
+    cdef Py_ssize_t i = 0
+    cdef uint64_t word
+    while i + 8 <= n:
+        memcpy(&word, s + i, 8)
+        if word & 0x8080808080808080ULL:
+            return False
+        i += 8
+    while i < n:
+        if <unsigned char>s[i] >= 0x80:
+            return False
+        i += 1
+    return True
+
+
+cdef inline bint _contains(const char *s, Py_ssize_t n, const char *needle) nogil:
+    """needle (three characters) occurs in s[:n]."""
+    cdef const char *end = s + n
+    cdef const char *p = s
+    while end - p >= 3:
+        p = <const char *>memchr(p, needle[0], end - p - 2)
+        if p == NULL:
+            return False
+        if p[1] == needle[1] and p[2] == needle[2]:
+            return True
+        p += 1
+    return False
+
+
+cdef inline Py_ssize_t _field(const char *s, Py_ssize_t n, int index, Py_ssize_t *length) nogil:
+    """Offset of the `index`-th '|'-separated field of s[:n], its length in `length`; -1 when there are fewer."""
+    cdef Py_ssize_t i = 0, start = 0
+    while index > 0:
+        while i < n and s[i] != b"|":
+            i += 1
+        if i == n:
+            return -1
+        i += 1
+        start = i
+        index -= 1
+    while i < n and s[i] != b"|":
+        i += 1
+    length[0] = i - start
+    return start
+
+
+cdef inline int _split(const char *s, Py_ssize_t n, int need, Py_ssize_t *starts, Py_ssize_t *ends) nogil:
+    """The first `need` '|'-separated fields of s[:n] into starts/ends; returns how many there are."""
+    cdef Py_ssize_t i = 0, start = 0
+    cdef int count = 0
+    while count < need:
+        while i < n and s[i] != b"|":
+            i += 1
+        starts[count] = start
+        ends[count] = i
+        count += 1
+        if i == n:
+            break
+        i += 1
+        start = i
+    return count
+
+
+cdef class Converter:
+    """The fast path for one opened file: the loader's reading of its header, and caches."""
+
+    cdef dict template, chroms, filters
+    cdef object new_variant, variant_type, fields_set, severity, clean_hgvs, source
+    cdef bytes ann_key
+    cdef bint annotated, single_rule
+    cdef int ann_id, consequence_at, canonical_at, mane_at, need, tumour, n_ids, ranked
+    cdef int at[6]  # symbol, gene id, transcript, HGVSc, HGVSp (-1 where absent), consequence
+    cdef int ids[N_KEYS]
+    cdef RankSlot *ranks
+    cdef VafSlot *vafs
+
+    def __cinit__(self, *args, **kwargs):
+        self.ranks = <RankSlot *>calloc(RANK_SLOTS, sizeof(RankSlot))
+        self.vafs = <VafSlot *>calloc(VAF_SLOTS, sizeof(VafSlot))
+        if self.ranks == NULL or self.vafs == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        cdef int i
+        if self.ranks != NULL:
+            for i in range(RANK_SLOTS):
+                free(self.ranks[i].text)
+            free(self.ranks)
+        if self.vafs != NULL:
+            for i in range(VAF_SLOTS):
+                Py_XDECREF(self.vafs[i].value)
+            free(self.vafs)
+
+    def __init__(self, dict template, variant_type, fields_set, str ann_key, ann_format, severity, clean_hgvs,
+                 tumour_index):
+        """template: every Variant field with its default; variant_type and fields_set as trusted_variant
+        uses them; ann_key/ann_format as the loader found them (None: no annotation); severity and
+        clean_hgvs from annotation.py; tumour_index: the tumour sample's column (None: no tumour)."""
+        self.template = template
+        self.variant_type = variant_type
+        self.new_variant = variant_type.__new__
+        self.fields_set = fields_set
+        self.severity = severity
+        self.clean_hgvs = clean_hgvs
+        self.chroms = {}
+        self.filters = {}
+        self.annotated = ann_format is not None
+        self.ann_id = -1
+        if self.annotated:
+            self.ann_key = ann_key.encode()
+            self.source = ann_format.source
+            self.consequence_at = ann_format.consequence
+            self.canonical_at = _index(ann_format.canonical)
+            self.mane_at = _index(ann_format.mane)
+            self.need = ann_format.maxsplit
+            for i, index in enumerate((ann_format.symbol, ann_format.gene_id, ann_format.transcript,
+                                       ann_format.hgvsc, ann_format.hgvsp, ann_format.consequence)):
+                self.at[i] = _index(index)
+            # choose_annotation's condition for _choose_single_alt (a record here has one ALT)
+            self.single_rule = ann_format.canonical is not None or ann_format.mane is None
+        self.tumour = -1 if tumour_index is None else tumour_index
+        self.n_ids = -1
+
+    def convert(self, VariantRecord record):
+        """The record's Variant, or None when the pure-Python path must convert it."""
+        cdef bcf1_t *r = record.ptr
+        cdef bcf_hdr_t *h = record.header.ptr
+        cdef const char *ref
+        cdef const char *alt
+        cdef Py_ssize_t ref_len = 0, alt_len = 0
+        if r.n_allele != 2 or r.errcode or bcf_unpack(r, BCF_UN_ALL if self.tumour >= 0 else BCF_UN_SHR) < 0:
+            return None
+        if r.rid < 0 or r.rid >= h.n[BCF_DT_CTG] or r.d.allele == NULL:
+            return None
+        ref = r.d.allele[0]
+        alt = r.d.allele[1]
+        while ref[ref_len]:
+            if not _is_base(ref[ref_len]):
+                return None
+            ref_len += 1
+        while alt[alt_len]:
+            if not _is_base(alt[alt_len]):
+                return None
+            alt_len += 1
+        if ref_len == 0 or alt_len == 0:
+            return None
+        if h.n[BCF_DT_ID] != self.n_ids:
+            self._lookup_ids(h)
+        chrom = self._chrom(h, r.rid)
+        flt = self._filter(r, h)
+        if chrom is None or flt is None:
+            return None
+
+        cdef dict values = PyDict_Copy(self.template)
+        if self.tumour >= 0 and not self._counts(r, h, values):
+            return None
+        if self.annotated and not self._annotation(r, h, values):
+            return None
+        values["chrom"] = chrom
+        values["pos"] = r.pos + 1
+        values["ref"] = PyUnicode_DecodeASCII(ref, ref_len, NULL)
+        values["alt"] = PyUnicode_DecodeASCII(alt, alt_len, NULL)
+        values["filter"] = flt
+        if ref_len != 1 or alt_len != 1:
+            values["kind"] = "mnv" if ref_len == alt_len else "indel"
+        # contracts.variant.trusted_variant, without its Python-level calls
+        variant = self.new_variant(self.variant_type)
+        PyObject_GenericSetAttr(variant, "__dict__", values)
+        PyObject_GenericSetAttr(variant, "__pydantic_fields_set__", self.fields_set)
+        PyObject_GenericSetAttr(variant, "__pydantic_extra__", None)
+        PyObject_GenericSetAttr(variant, "__pydantic_private__", None)
+        return variant
+
+    cdef void _lookup_ids(self, bcf_hdr_t *h):
+        # Header ids only grow (htslib adds undeclared keys as records use them): look up again when they do.
+        cdef int i
+        self.n_ids = h.n[BCF_DT_ID]
+        for i in range(N_KEYS):
+            self.ids[i] = bcf_hdr_id2int(h, BCF_DT_ID, _COUNT_KEYS[i])
+        if self.annotated:
+            self.ann_id = bcf_hdr_id2int(h, BCF_DT_ID, self.ann_key)
+
+    cdef inline bint _is_format(self, bcf_hdr_t *h, int key):
+        cdef int id = self.ids[key]
+        return id >= 0 and bcf_hdr_idinfo_exists(h, BCF_HL_FMT, id)
+
+    cdef object _chrom(self, bcf_hdr_t *h, int rid):
+        name = self.chroms.get(rid)
+        if name is None:
+            name = _utf8(bcf_hdr_id2name(h, rid))
+            self.chroms[rid] = name
+        return name
+
+    cdef object _filter_name(self, bcf_hdr_t *h, int id):
+        name = self.filters.get(id)
+        if name is None:
+            name = _utf8(bcf_hdr_int2id(h, BCF_DT_ID, id))
+            self.filters[id] = name
+        return name
+
+    cdef object _filter(self, bcf1_t *r, bcf_hdr_t *h):
+        # "PASS" when there are none or only PASS, else the names joined with ';' (as _convert does).
+        cdef int i, n = r.d.n_flt
+        if n == 0:
+            return "PASS"
+        names = [self._filter_name(h, r.d.flt[i]) for i in range(n)]
+        if None in names:
+            return None
+        return names[0] if n == 1 else ";".join(names)
+
+    cdef bint _counts(self, bcf1_t *r, bcf_hdr_t *h, dict values) except -1:
+        """Fill depth/alt_depth/vaf as read_counts' Mutect2 rule; False when read_counts would not take it."""
+        cdef int i
+        for i in range(FIRST_STRELKA, END_STRELKA):
+            if self._is_format(h, i):
+                return False
+        for i in range(N_KEYS):
+            if self._is_format(h, i):
+                break
+        else:
+            return True  # no read-count key in the header: _convert reads none
+        if self.tumour >= <int>r.n_sample or not self._is_format(h, AD) or not self._is_format(h, AF):
+            return False
+        cdef int64_t ad[MAX_VALUES]
+        cdef int64_t dp[MAX_VALUES]
+        cdef float af[MAX_VALUES]
+        cdef bint ad_missing[MAX_VALUES]
+        cdef bint dp_missing[MAX_VALUES]
+        cdef bint af_missing[MAX_VALUES]
+        cdef int n_ad, n_af, n_dp, dp_shape = V_NONE
+        if _values(r, h, self.ids[AD], self.tumour, ad, NULL, ad_missing, &n_ad) != V_TUPLE or n_ad < 2:
+            return False
+        if _values(r, h, self.ids[AF], self.tumour, NULL, af, af_missing, &n_af) != V_TUPLE:
+            return False
+        if self._is_format(h, DP):
+            dp_shape = _values(r, h, self.ids[DP], self.tumour, dp, NULL, dp_missing, &n_dp)
+            if dp_shape != V_NONE and dp_shape != V_SCALAR:
+                return False
+        cdef bint none_in_ad = False
+        cdef int64_t total = 0
+        for i in range(n_ad):
+            none_in_ad = none_in_ad or ad_missing[i]
+            total += ad[i]
+        if dp_shape == V_SCALAR:
+            values["depth"] = dp[0]
+        elif not none_in_ad:
+            values["depth"] = total
+        values["alt_depth"] = None if ad_missing[1] else ad[1]
+        i = 1 if n_af == n_ad else 0
+        if not af_missing[i]:
+            values["vaf"] = self._vaf(af[i])
+        return True
+
+    cdef object _vaf(self, float fraction):
+        # round(fraction, 6) as read_counts does, remembered per 32-bit value
+        cdef uint32_t bits
+        memcpy(&bits, &fraction, 4)
+        cdef VafSlot *slot = &self.vafs[(bits * 2654435761u) >> 22]
+        if slot.value == NULL or slot.bits != bits:
+            value = _round(<double>fraction, 6)
+            Py_XDECREF(slot.value)
+            Py_INCREF(value)
+            slot.value = <PyObject *>value
+            slot.bits = bits
+        return <object>slot.value
+
+    cdef bint _annotation(self, bcf1_t *r, bcf_hdr_t *h, dict values) except -1:
+        """Fill the annotation fields from the entry _choose_single_alt picks; False to leave it to Python."""
+        cdef int i, id = self.ann_id
+        cdef bcf_info_t *info = NULL
+        if id < 0:
+            return True  # no record has used the key yet
+        for i in range(<int>r.n_info):
+            if r.d.info[i].key == id:
+                info = &r.d.info[i]
+                break
+        if info == NULL or info.vptr == NULL:
+            return True  # info.get() gives None: no annotation
+        if bcf_hdr_id2type(h, BCF_HL_INFO, id) != BCF_HT_STR or info.type != BCF_BT_CHAR or info.len < 2:
+            return False
+        cdef const char *s = <const char *>info.vptr
+        cdef Py_ssize_t n = info.len
+        # pysam reads up to the first NUL when the value ends with one, else all of it
+        if s[n - 1] == 0:
+            n = <const char *>memchr(s, 0, n) - s
+        elif memchr(s, 0, n) != NULL:
+            return False
+        if n == 0 or not self.single_rule or not _ascii(s, n):
+            return False
+        # The entry with the lowest (severity rank, position); a canonical/MANE one first if there is one.
+        cdef const char *entry = s
+        cdef const char *end = s + n
+        cdef const char *comma
+        cdef const char *best = NULL
+        cdef const char *preferred = NULL
+        cdef Py_ssize_t size, best_size = 0, preferred_size = 0, where, length
+        cdef long rank, best_rank = 0, preferred_rank = 0
+        while True:
+            comma = <const char *>memchr(entry, b",", end - entry)
+            size = (end if comma == NULL else comma) - entry
+            if size == 0:
+                return False  # pysam gives None for an empty entry, on which Python fails
+            where = _field(entry, size, self.consequence_at, &length)
+            if where >= 0:
+                rank = self._rank(entry + where, length)
+                if best == NULL or rank < best_rank:
+                    best, best_size, best_rank = entry, size, rank
+                if (self.canonical_at >= 0 and (preferred == NULL or rank < preferred_rank)
+                        and self._preferred(entry, size)):
+                    preferred, preferred_size, preferred_rank = entry, size, rank
+            if comma == NULL:
+                break
+            entry = comma + 1
+        if best == NULL:
+            return True
+        if preferred != NULL:
+            return self._fill(preferred, preferred_size, values)
+        return self._fill(best, best_size, values)
+
+    cdef long _rank(self, const char *s, Py_ssize_t n) except -1:
+        # annotation.severity of the consequence, remembered per string
+        cdef uint64_t hash = 14695981039346656037ULL
+        cdef Py_ssize_t i
+        for i in range(n):
+            hash = (hash ^ <unsigned char>s[i]) * 1099511628211ULL
+        cdef unsigned slot_index = hash & (RANK_SLOTS - 1)
+        cdef RankSlot *slot = &self.ranks[slot_index]
+        while slot.text != NULL:
+            if slot.hash == hash and slot.size == n and memcmp(slot.text, s, n) == 0:
+                return slot.rank
+            slot_index = (slot_index + 1) & (RANK_SLOTS - 1)
+            slot = &self.ranks[slot_index]
+        cdef long rank = self.severity(PyUnicode_DecodeASCII(s, n, NULL))
+        if self.ranked < RANK_SLOTS * 3 // 4:
+            slot.text = <char *>malloc(n + 1)
+            if slot.text == NULL:
+                raise MemoryError()
+            memcpy(slot.text, s, n)
+            slot.hash, slot.size, slot.rank = hash, n, rank
+            self.ranked += 1
+        return rank
+
+    cdef bint _preferred(self, const char *s, Py_ssize_t n):
+        # As _choose_single_alt: "YES" (or, with MANE, "NM_") in the entry, and CANONICAL is YES or MANE is set.
+        cdef bint mane = self.mane_at >= 0
+        cdef Py_ssize_t where, length
+        if not (_contains(s, n, b"YES") or (mane and _contains(s, n, b"NM_"))):
+            return False
+        where = _field(s, n, self.canonical_at, &length)
+        if where >= 0 and length == 3 and memcmp(s + where, b"YES", 3) == 0:
+            return True
+        if not mane:
+            return False
+        where = _field(s, n, self.mane_at, &length)
+        return where >= 0 and length > 0
+
+    cdef bint _fill(self, const char *s, Py_ssize_t n, dict values) except -1:
+        # annotation._annotation (with clean_hgvs) on the chosen entry, split to the fields it reads
+        cdef Py_ssize_t starts[MAX_FIELDS]
+        cdef Py_ssize_t ends[MAX_FIELDS]
+        if self.need > MAX_FIELDS:
+            return False
+        cdef int count = _split(s, n, self.need, starts, ends)
+        texts = []
+        cdef int i, index
+        for i in range(6):
+            index = self.at[i]
+            if index < 0 or index >= count:
+                texts.append("")
+            else:
+                texts.append(PyUnicode_DecodeASCII(s + starts[index], ends[index] - starts[index], NULL))
+        gene = texts[0] or texts[1]
+        consequence = texts[5]
+        if "&" in gene and "fusion" in consequence:
+            return False  # a SnpEff fusion's partner gene: left to Python
+        values["gene"] = gene or None
+        values["consequence"] = consequence or None
+        values["transcript"] = texts[2] or None
+        values["hgvsc"] = self._hgvs(texts[3])
+        values["hgvsp"] = self._hgvs(texts[4])
+        values["annotation_source"] = self.source
+        return True
+
+    cdef object _hgvs(self, str value):
+        if not value:
+            return None
+        if "%" in value:
+            return self.clean_hgvs(value)  # URL-escaped: annotation.py's own unescaping
+        if ":" in value and value[1:2] != ".":
+            value = value.split(":", 1)[1]
+        return value or None
+
+
+cdef object _utf8(const char *s):
+    """s decoded as pysam decodes header names (UTF-8, strict); None when it cannot be."""
+    if s == NULL:
+        return None
+    try:
+        return s.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+cdef inline int _index(object index):
+    return -1 if index is None else index
+
+
+cdef int _values(bcf1_t *r, bcf_hdr_t *h, int id, int sample, int64_t *ints, float *reals, bint *missing,
+                 int *n_out) except -2:
+    """One sample's values of a FORMAT key, shaped as pysam's sample.get() would: V_NONE, V_SCALAR, V_TUPLE.
+
+    Integers go to `ints`, or floats to `reals` when that is given; -1 when the field's type or size is
+    not the expected one, or pysam would pad it (the record then goes to Python).
+    """
+    cdef bcf_fmt_t *fmt = NULL
+    cdef int i, n = 0
+    cdef bint scalar = (bcf_hdr_id2length(h, BCF_HL_FMT, id) == BCF_VL_FIXED
+                        and bcf_hdr_id2number(h, BCF_HL_FMT, id) == 1)
+    for i in range(<int>r.n_fmt):
+        if r.d.fmt[i].id == id:
+            fmt = &r.d.fmt[i]
+            break
+    if fmt == NULL or fmt.p == NULL:
+        return V_NONE  # KeyError inside pysam: sample.get() gives None
+    if fmt.n <= 0 or fmt.size <= 0 or fmt.n > MAX_VALUES:
+        return -1
+    cdef const unsigned char *p = fmt.p + sample * fmt.size
+    cdef float f
+    cdef int64_t v
+    if reals != NULL:
+        if fmt.type != BCF_BT_FLOAT:
+            return -1
+        for i in range(fmt.n):
+            f = (<const float *>p)[i]
+            if bcf_float_is_vector_end(f):
+                break
+            missing[i] = bcf_float_is_missing(f)
+            reals[i] = f
+            n += 1
+    else:
+        for i in range(fmt.n):
+            if fmt.type == BCF_BT_INT8:
+                v = (<const int8_t *>p)[i]
+                if v == bcf_int8_vector_end:
+                    break
+                missing[i] = v == bcf_int8_missing
+            elif fmt.type == BCF_BT_INT16:
+                v = (<const int16_t *>p)[i]
+                if v == bcf_int16_vector_end:
+                    break
+                missing[i] = v == bcf_int16_missing
+            elif fmt.type == BCF_BT_INT32:
+                v = (<const int32_t *>p)[i]
+                if v == bcf_int32_vector_end:
+                    break
+                missing[i] = v == bcf_int32_missing
+            else:
+                return -1
+            ints[i] = 0 if missing[i] else v
+            n += 1
+    n_out[0] = n
+    if n == 0:
+        return V_NONE if scalar else -1
+    if scalar and n == 1:
+        return V_NONE if missing[0] else V_SCALAR
+    return V_TUPLE
+
+
+def variant_document(variant):
+    """`variant.model_dump(exclude_none=True)` for the flat Variant model: its __dict__ without the None values.
+
+    Every Variant field is a str, int or float, so the model's __dict__ already is its JSON-ready dump.
+    """
+    cdef dict values = variant.__dict__
+    cdef dict document = _PyDict_NewPresized(len(values))
+    cdef Py_ssize_t position = 0
+    cdef PyObject *key
+    cdef PyObject *value
+    while PyDict_Next(values, &position, &key, &value):
+        if value != <PyObject *>None:
+            PyDict_SetItem(document, <object>key, <object>value)
+    return document

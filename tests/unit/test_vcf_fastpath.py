@@ -1,0 +1,159 @@
+"""The C fast path (services/ingest/vcf/_fastpath.pyx) against the pure-Python `_convert`: every VCF of the
+shared corpus, of tests/badinput/vcf, generated bench files and hand-made edge cases must give the same
+variants (same fields, types, values and order) or the same rejection, with the fast path on and off."""
+
+from pathlib import Path
+
+import pysam
+import pytest
+
+from bench.gen_vcf import write_vcf
+from services.ingest.vcf.errors import VcfRejected
+from services.ingest.vcf.loader import open_vcf, variant_document
+from tests.unit.conftest import REPO_ROOT
+
+SHARED = REPO_ROOT.parent / "shared" / "data"
+BADINPUT = REPO_ROOT / "tests" / "badinput" / "vcf"
+MAX_INFO = 64 * 1024
+NO_BUILD_CHECK = "unchecked"  # check_build accepts any header for a build it does not know
+
+CSQ_FIELDS = "Allele|Consequence|IMPACT|SYMBOL|Gene|Feature|HGVSc|HGVSp|CANONICAL|MANE_SELECT"
+EDGE_HEADER = f"""##fileformat=VCFv4.2
+##contig=<ID=chr1,length=248956422>
+##FILTER=<ID=PASS,Description="All filters passed">
+##FILTER=<ID=low,Description="low">
+##FILTER=<ID=weak,Description="weak">
+##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. Format: {CSQ_FIELDS}">
+##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
+##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">
+##FORMAT=<ID=AF,Number=A,Type=Float,Description="Allele fractions">
+##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Depth">
+##tumor_sample=TUMOR
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tTUMOR\tNORMAL
+"""
+# One record per line: each bends one rule of the fast path (transcript choice, HGVS cleaning, read counts).
+EDGE_RECORDS = [
+    "A\tT\tPASS\tCSQ=T|missense_variant|M|G1|E1|T1|T1:c.1A>T|P1:p.K1N|YES|NM_1.1\tGT:AD:AF:DP\t0/1:10,5:0.3333333:15\t0/0:9,0:0:9",
+    "a\tg\tlow;weak\tCSQ=g|intron_variant|L|G2|E2|T2|||YES|\tGT:AD:AF:DP\t0/1:10,5:0.1:.\t0/0:9,0:0:9",
+    "AC\tA\tPASS\tCSQ=-|frameshift_variant|H|G3|E3|T3|T3:c.2del|P3:p.Ser60%3D||\tGT:AD:AF\t0/1:.,5:.\t0/0:9,0:0",
+    "AC\tGT\t.\tCSQ=GT|stop_gained&splice_region_variant|H|G4|E4|T4|T4:c.3_4delinsGT|P4:p.Tyr2Ter||,"
+    "GT|missense_variant|M|G4|E4|T5|T5:c.3_4delinsGT|P5:p.Y2C|YES|NM_4.1\tGT:AD:AF:DP\t0/1:7,3,1:0.3,0.1:11\t0/0:9,0:0:9",
+    "C\tCA\tPASS\tCSQ=A|unknown_term|M||E5|T6|c.5_6insA|p.%28Leu3Ter%29||\tGT:AD:AF:DP\t0/1:10:0.5:10\t0/0:9,0:0:9",
+    "G\tC\tPASS\tCSQ=C|missense_variant|M|G6|E6|T7|T7:c.7G>C|||NM_6\tGT:AD:DP\t0/1:10,5:15\t0/0:9,0:9",
+    "G\tT\tPASS\tCSQ=T|synonymous_variant|L|G7|E7|T8|||NO|ENST9,T|synonymous_variant|L|G7|E7|T9|||YES|\tGT:AD:AF:DP\t0/1:8,2:0.2:10\t0/0:9,0:0:9",
+    "T\tA\tPASS\tCSQ=A|missense_variant\tGT:AD:AF:DP\t0/1:8,2:0.25,0.5:.\t0/0:9,0:0:9",
+    "TA\tT\tPASS\tCSQ=-|inframe_deletion|M|G10&G11|E10|T11|x:|:|YES|\tGT:AD:AF:DP\t0/1:8,2:0.2:10\t./.:.:.:.",
+    "C\tT\tPASS\tCSQ=T|gene_fusion|H|G12&G13|E12|T12|||YES|\tGT:AD:AF:DP\t0/1:1,1:0.123456789:2\t0/0:9,0:0:9",
+    "C\tT\tPASS\tCSQ=T|missense_variant|M|GÉNE|E13|T13|||YES|\tGT:AD:AF:DP\t0/1:1,1:0.5:2\t0/0:9,0:0:9",
+    "C\tN\tPASS\t.\tGT:AD:AF:DP\t0/1:300,200:0.4:500\t0/0:9,0:0:9",
+    "C\tT,G\tPASS\tCSQ=T|missense_variant|M|G14|E14|T14|||YES|,G|stop_gained|H|G14|E14|T14|||YES|"
+    "\tGT:AD:AF:DP\t1/2:5,3,2:0.3,0.2:10\t0/0:9,0:0:9",
+    "C\t<DEL>\tPASS\t.\tGT:AD:AF:DP\t0/1:5,3:0.3:10\t0/0:9,0:0:9",
+    # an empty CSQ entry: pysam gives None for it and _choose_single_alt fails (AttributeError), both ways
+    "T\tG\tPASS\tCSQ=G|missense_variant|M|G8&G9|E8|T10|||YES|,,G|intron_variant\tGT:AD:AF:DP\t0/1:8,2:0.2:10\t0/0:9,0:0:9",
+]
+
+
+class _Off:
+    """A stand-in for the fast path that takes no record, so that _convert converts every one."""
+
+    @staticmethod
+    def convert(record):
+        return None
+
+
+def _read(path: Path, fast: bool, build: str = NO_BUILD_CHECK, max_info: int = MAX_INFO) -> tuple:
+    """(("variants", [typed fields per variant]) or ("rejected", code, message) or ("raised", type, message),
+    the number of records the fast path took)."""
+    taken = []
+    try:
+        with open_vcf(str(path), build, max_info) as reader:
+            if not fast:
+                reader._fast = _Off()
+            else:
+                convert = reader._fast.convert
+
+                class Counting:
+                    @staticmethod
+                    def convert(record):
+                        variant = convert(record)
+                        taken.append(variant is not None)
+                        return variant
+
+                reader._fast = Counting()
+            rows = []
+            for variant in reader.variants():
+                document = variant_document(variant)
+                assert document == variant.model_dump(exclude_none=True)
+                assert (variant.__pydantic_fields_set__, variant.__pydantic_extra__, variant.__pydantic_private__) == (
+                    set(type(variant).model_fields), None, None)
+                rows.append([(key, type(value).__name__, repr(value)) for key, value in variant.__dict__.items()])
+            return ("variants", rows), sum(taken)
+    except VcfRejected as rejected:
+        return ("rejected", rejected.code, str(rejected)), sum(taken)
+    except Exception as error:  # noqa: BLE001 - an unexpected failure must be the same one too
+        return ("raised", type(error).__name__, str(error)), sum(taken)
+
+
+def _assert_same(path: Path, **kwargs) -> int:
+    """Both paths agree on `path`; returns how many records the fast path took."""
+    fast, taken = _read(path, True, **kwargs)
+    slow, _ = _read(path, False, **kwargs)
+    assert fast == slow
+    return taken
+
+
+def _corpus() -> list[Path]:
+    files = [p for p in sorted(SHARED.rglob("*")) if p.is_file() and p.name.endswith((".vcf", ".vcf.gz", ".bcf"))]
+    return files + sorted(BADINPUT.glob("*.vcf"))
+
+
+@pytest.mark.parametrize("path", _corpus(), ids=lambda p: str(p.relative_to(p.parents[1])))
+def test_fast_path_agrees_with_python_on_the_corpus(path):
+    _assert_same(path)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> dict[str, Path]:
+    """The bench's generator, bgzipped, plain and as BCF."""
+    folder = tmp_path_factory.mktemp("generated")
+    gz = write_vcf(folder / "bench.vcf.gz", 3000, seed=11, braf_v600e=True)
+    plain = folder / "bench.vcf"
+    bcf = folder / "bench.bcf"
+    with pysam.VariantFile(str(gz)) as source:
+        with pysam.VariantFile(str(plain), "w", header=source.header) as text, pysam.VariantFile(
+            str(bcf), "wb", header=source.header
+        ) as binary:
+            for record in source:
+                text.write(record)
+                binary.write(record)
+    return {"gz": gz, "plain": plain, "bcf": bcf}
+
+
+@pytest.mark.parametrize("kind", ["gz", "plain", "bcf"])
+def test_fast_path_agrees_with_python_on_generated_files(generated, kind):
+    taken = _assert_same(generated[kind])
+    assert taken > 2700  # the fast path does take the common record (all but multi-allelic ones)
+
+
+def test_fast_path_agrees_on_an_info_size_rejection(generated):
+    fast, _ = _read(generated["plain"], True, max_info=1200)
+    assert fast[0] == "rejected"
+    assert fast == _read(generated["plain"], False, max_info=1200)[0]
+
+
+def _edge_line(pos: int, record: str) -> str:
+    ref, alt, rest = record.split("\t", 2)
+    return f"chr1\t{pos}\t.\t{ref}\t{alt}\t.\t{rest}"
+
+
+def test_fast_path_agrees_with_python_on_edge_cases(tmp_path):
+    lines = [_edge_line(100 + i, record) for i, record in enumerate(EDGE_RECORDS)]
+    path = tmp_path / "edge.vcf"
+    path.write_text(EDGE_HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    taken = _assert_same(path)
+    assert 0 < taken < len(EDGE_RECORDS)
+    for number, line in enumerate(lines):  # one at a time too: an earlier record's rejection hides no later one
+        single = tmp_path / f"edge-{number}.vcf"
+        single.write_text(EDGE_HEADER + line + "\n", encoding="utf-8")
+        _assert_same(single)
