@@ -3,11 +3,13 @@ shared corpus, of tests/badinput/vcf, generated bench files and hand-made edge c
 variants (same fields, types, values and order) or the same rejection, with the fast path on and off."""
 
 from pathlib import Path
+from unittest.mock import patch
 
 import pysam
 import pytest
 
 from bench.gen_vcf import write_vcf
+from services.ingest.vcf import _fastpath
 from services.ingest.vcf.errors import VcfRejected
 from services.ingest.vcf.loader import open_vcf, variant_document
 from tests.unit.conftest import REPO_ROOT
@@ -17,13 +19,18 @@ BADINPUT = REPO_ROOT / "tests" / "badinput" / "vcf"
 MAX_INFO = 64 * 1024
 NO_BUILD_CHECK = "unchecked"  # check_build accepts any header for a build it does not know
 
-CSQ_FIELDS = "Allele|Consequence|IMPACT|SYMBOL|Gene|Feature|HGVSc|HGVSp|CANONICAL|MANE_SELECT"
-EDGE_HEADER = f"""##fileformat=VCFv4.2
+# The edge records are read under both field lists: the second has no CANONICAL (its ninth field is ALLELE_NUM),
+# so that even one-ALT records are matched by allele (_choose_by_allele), not by _choose_single_alt.
+CSQ_FIELDS = (
+    "Allele|Consequence|IMPACT|SYMBOL|Gene|Feature|HGVSc|HGVSp|CANONICAL|MANE_SELECT",
+    "Allele|Consequence|IMPACT|SYMBOL|Gene|Feature|HGVSc|HGVSp|ALLELE_NUM|MANE_SELECT",
+)
+EDGE_HEADER = """##fileformat=VCFv4.2
 ##contig=<ID=chr1,length=248956422>
 ##FILTER=<ID=PASS,Description="All filters passed">
 ##FILTER=<ID=low,Description="low">
 ##FILTER=<ID=weak,Description="weak">
-##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. Format: {CSQ_FIELDS}">
+##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. Format: {fields}">
 ##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
 ##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">
 ##FORMAT=<ID=AF,Number=A,Type=Float,Description="Allele fractions">
@@ -49,50 +56,59 @@ EDGE_RECORDS = [
     "C\tT,G\tPASS\tCSQ=T|missense_variant|M|G14|E14|T14|||YES|,G|stop_gained|H|G14|E14|T14|||YES|"
     "\tGT:AD:AF:DP\t1/2:5,3,2:0.3,0.2:10\t0/0:9,0:0:9",
     "C\t<DEL>\tPASS\t.\tGT:AD:AF:DP\t0/1:5,3:0.3:10\t0/0:9,0:0:9",
+    "C\tT,G\tPASS\tCSQ=T|missense_variant|M|G15|E15|T15|||1|NM_15,G|stop_gained|H|G15|E15|T16|||2|,"
+    "G|intron_variant|L|G15|E15|T17|||YES|\tGT:AD:AF:DP\t1/2:5,3,2:0.3,0.2:.\t0/0:9,0,0:0,0:9",
+    "AT\tA,ATT\tPASS\tCSQ=-|frameshift_variant|H|G16|E16|T18|T18:c.1del||YES|,TT|inframe_insertion|M|G16|E16|T19|||NO|,"
+    "T|intron_variant|L|G16|E16|T20||||NM_16\tGT:AD:AF:DP\t1/2:5,3,2:0.5,0.3,0.2:10\t0/0:9,0,0:0,0:9",
+    "c\tt,g,a\tPASS\tCSQ=t|missense_variant|M|G17|E17|T21|||YES|,g|synonymous_variant|L|G17|E17|T22|||YES|"
+    "\tGT:AD:AF:DP\t1/2:5,3,2,1:0.3,0.2,0.1:11\t0/0:9,0,0,0:0,0,0:9",
+    "C\tT,G\tPASS\t.\tGT:AD:AF:DP\t1/2:5,3:0.3,0.2:8\t0/0:9,0:0,0:9",
+    "C\tT,*\tPASS\t.\tGT:AD:AF:DP\t1/2:5,3,1:0.3,0.1:9\t0/0:9,0,0:0,0:9",
+    "C\tT,G\tPASS\tCSQ=T|missense_variant|M|G18|E18|T23|||YES|,,G|stop_lost|H|G18|E18|T24|T24:c.9C>G|%3F|YES|"
+    "\tGT:AD:AF:DP\t1/2:5,3,2:0.3,0.2:10\t0/0:9,0,0:0,0:9",
     # an empty CSQ entry: pysam gives None for it and _choose_single_alt fails (AttributeError), both ways
     "T\tG\tPASS\tCSQ=G|missense_variant|M|G8&G9|E8|T10|||YES|,,G|intron_variant\tGT:AD:AF:DP\t0/1:8,2:0.2:10\t0/0:9,0:0:9",
 ]
 
 
-class _Off:
-    """A stand-in for the fast path that takes no record, so that _convert converts every one."""
+class _PythonOnly(_fastpath.Converter):
+    """The fast path switched off: its convert() takes no record, so _convert converts every one."""
 
-    @staticmethod
-    def convert(record):
+    def convert(self, record):
         return None
+
+
+class _Counting(_fastpath.Converter):
+    """The fast path, counting the records it takes."""
+
+    taken = 0
+
+    def convert(self, record):
+        variant = super().convert(record)
+        self.taken += variant is not None
+        return variant
 
 
 def _read(path: Path, fast: bool, build: str = NO_BUILD_CHECK, max_info: int = MAX_INFO) -> tuple:
     """(("variants", [typed fields per variant]) or ("rejected", code, message) or ("raised", type, message),
     the number of records the fast path took)."""
-    taken = []
-    try:
-        with open_vcf(str(path), build, max_info) as reader:
-            if not fast:
-                reader._fast = _Off()
-            else:
-                convert = reader._fast.convert
-
-                class Counting:
-                    @staticmethod
-                    def convert(record):
-                        variant = convert(record)
-                        taken.append(variant is not None)
-                        return variant
-
-                reader._fast = Counting()
-            rows = []
-            for variant in reader.variants():
-                document = variant_document(variant)
-                assert document == variant.model_dump(exclude_none=True)
-                assert (variant.__pydantic_fields_set__, variant.__pydantic_extra__, variant.__pydantic_private__) == (
-                    set(type(variant).model_fields), None, None)
-                rows.append([(key, type(value).__name__, repr(value)) for key, value in variant.__dict__.items()])
-            return ("variants", rows), sum(taken)
-    except VcfRejected as rejected:
-        return ("rejected", rejected.code, str(rejected)), sum(taken)
-    except Exception as error:  # noqa: BLE001 - an unexpected failure must be the same one too
-        return ("raised", type(error).__name__, str(error)), sum(taken)
+    reader = None
+    with patch.object(_fastpath, "Converter", _Counting if fast else _PythonOnly):
+        try:
+            with open_vcf(str(path), build, max_info) as reader:
+                rows = []
+                for variant in reader.variants():
+                    document = variant_document(variant)
+                    assert document == variant.model_dump(exclude_none=True)
+                    assert (variant.__pydantic_fields_set__, variant.__pydantic_extra__,
+                            variant.__pydantic_private__) == (set(type(variant).model_fields), None, None)
+                    rows.append([(key, type(value).__name__, repr(value)) for key, value in variant.__dict__.items()])
+                outcome = ("variants", rows)
+        except VcfRejected as rejected:
+            outcome = ("rejected", rejected.code, str(rejected))
+        except Exception as error:  # noqa: BLE001 - an unexpected failure must be the same one too
+            outcome = ("raised", type(error).__name__, str(error))
+    return outcome, reader._fast.taken if fast and reader is not None else 0
 
 
 def _assert_same(path: Path, **kwargs) -> int:
@@ -147,13 +163,15 @@ def _edge_line(pos: int, record: str) -> str:
     return f"chr1\t{pos}\t.\t{ref}\t{alt}\t.\t{rest}"
 
 
-def test_fast_path_agrees_with_python_on_edge_cases(tmp_path):
+@pytest.mark.parametrize("fields", CSQ_FIELDS, ids=["canonical", "allele-num"])
+def test_fast_path_agrees_with_python_on_edge_cases(tmp_path, fields):
+    header = EDGE_HEADER.format(fields=fields)
     lines = [_edge_line(100 + i, record) for i, record in enumerate(EDGE_RECORDS)]
     path = tmp_path / "edge.vcf"
-    path.write_text(EDGE_HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
     taken = _assert_same(path)
     assert 0 < taken < len(EDGE_RECORDS)
     for number, line in enumerate(lines):  # one at a time too: an earlier record's rejection hides no later one
         single = tmp_path / f"edge-{number}.vcf"
-        single.write_text(EDGE_HEADER + line + "\n", encoding="utf-8")
+        single.write_text(header + line + "\n", encoding="utf-8")
         _assert_same(single)

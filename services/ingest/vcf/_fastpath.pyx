@@ -18,7 +18,7 @@ from cpython.unicode cimport PyUnicode_DecodeASCII
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memchr, memcmp, memcpy
-from pysam.libcbcf cimport VariantRecord
+from pysam.libcbcf cimport VariantFile, VariantRecord
 from pysam.libchtslib cimport (
     BCF_BT_CHAR,
     BCF_BT_FLOAT,
@@ -53,7 +53,14 @@ from pysam.libchtslib cimport (
     bcf_int32_missing,
     bcf_int32_vector_end,
     bcf_unpack,
+    bgzf,
+    bgzf_tell,
+    hts_get_bgzfp,
+    hts_get_format,
+    htsFormat,
 )
+
+from services.ingest.vcf.errors import VcfRejected
 
 
 cdef extern from "Python.h":
@@ -74,7 +81,18 @@ DEF END_STRELKA = 9
 DEF V_NONE = 0
 DEF V_SCALAR = 1
 DEF V_TUPLE = 2
+DEF SYMBOL = 0
+DEF GENE_ID = 1
+DEF TRANSCRIPT = 2
+DEF HGVSC = 3
+DEF HGVSP = 4
 DEF MAX_VALUES = 64
+DEF MAX_ALLELES = 16
+DEF NOT_PREFERRED = 1000  # annotation._NOT_PREFERRED
+# _counts' answers
+DEF TO_PYTHON = -1
+DEF NO_COUNTS = 0
+DEF COUNTED = 1
 DEF MAX_FIELDS = 256
 DEF RANK_SLOTS = 4096  # a power of two; filled to three quarters at most
 DEF VAF_SLOTS = 1024  # a power of two
@@ -88,13 +106,64 @@ cdef struct RankSlot:
     long rank
 
 
+cdef struct Counts:
+    int64_t ad[MAX_VALUES]
+    int64_t dp[MAX_VALUES]
+    float af[MAX_VALUES]
+    bint ad_missing[MAX_VALUES]
+    bint dp_missing[MAX_VALUES]
+    bint af_missing[MAX_VALUES]
+    int n_ad, n_af, n_dp, dp_shape
+
+
 cdef struct VafSlot:
     uint32_t bits
     PyObject *value
 
 
-cdef inline bint _is_base(char c) nogil:
-    return c in b"ACGTNacgtn"
+cdef inline Py_ssize_t _bases(const char *allele) nogil:
+    """Length of an allele made of A, C, G, T, N (either case) only; 0 for any other."""
+    cdef Py_ssize_t n = 0
+    while allele[n]:
+        if allele[n] not in b"ACGTNacgtn":
+            return 0
+        n += 1
+    return n
+
+
+cdef inline bint _has_empty(const char *s, Py_ssize_t n) nogil:
+    """An empty ','-separated entry in s[:n]."""
+    cdef Py_ssize_t i
+    if s[0] == b"," or s[n - 1] == b",":
+        return True
+    for i in range(n - 1):
+        if s[i] == b"," and s[i + 1] == b",":
+            return True
+    return False
+
+
+cdef inline Py_ssize_t _length(Py_ssize_t *starts, Py_ssize_t *ends, int count, int index) nogil:
+    # length of field `index` of a split entry, 0 where there is no such field (annotation pads with "")
+    return ends[index] - starts[index] if 0 <= index < count else 0
+
+
+cdef inline bint _equals(const char *s, Py_ssize_t *starts, Py_ssize_t *ends, int count, int index,
+                         const char *text, Py_ssize_t size) nogil:
+    return _length(starts, ends, count, index) == size and (size == 0 or memcmp(s + starts[index], text, size) == 0)
+
+
+cdef inline bint _is_number(const char *s, Py_ssize_t *starts, Py_ssize_t *ends, int count, int index,
+                            int number) nogil:
+    # field == str(number)
+    cdef char digits[16]
+    cdef int size = 0, value = number
+    while True:
+        digits[15 - size] = <char>(48 + value % 10)  # '0' + digit
+        size += 1
+        value //= 10
+        if value == 0:
+            break
+    return _equals(s, starts, ends, count, index, digits + 16 - size, size)
 
 
 cdef inline bint _ascii(const char *s, Py_ssize_t n) nogil:
@@ -168,7 +237,8 @@ cdef class Converter:
     cdef bytes ann_key
     cdef bint annotated, single_rule
     cdef int ann_id, consequence_at, canonical_at, mane_at, need, tumour, n_ids, ranked
-    cdef int at[6]  # symbol, gene id, transcript, HGVSc, HGVSp (-1 where absent), consequence
+    cdef int at[5]  # SYMBOL, GENE_ID, TRANSCRIPT, HGVSC, HGVSP: field indexes, -1 where absent
+    cdef int allele_at, allele_num_at
     cdef int ids[N_KEYS]
     cdef RankSlot *ranks
     cdef VafSlot *vafs
@@ -212,63 +282,131 @@ cdef class Converter:
             self.canonical_at = _index(ann_format.canonical)
             self.mane_at = _index(ann_format.mane)
             self.need = ann_format.maxsplit
+            self.allele_at = ann_format.allele
+            self.allele_num_at = _index(ann_format.allele_num)
             for i, index in enumerate((ann_format.symbol, ann_format.gene_id, ann_format.transcript,
-                                       ann_format.hgvsc, ann_format.hgvsp, ann_format.consequence)):
+                                       ann_format.hgvsc, ann_format.hgvsp)):
                 self.at[i] = _index(index)
-            # choose_annotation's condition for _choose_single_alt (a record here has one ALT)
+            # choose_annotation's condition for _choose_single_alt when a record has one ALT
             self.single_rule = ann_format.canonical is not None or ann_format.mane is None
         self.tumour = -1 if tumour_index is None else tumour_index
         self.n_ids = -1
 
-    def convert(self, VariantRecord record):
-        """The record's Variant, or None when the pure-Python path must convert it."""
+    def variants(self, reader, VariantFile vcf):
+        """VcfReader.variants(): each record of `vcf` through convert(), or reader._convert where that gives None.
+
+        Rejections come from reader's methods. When the text file's last line is cut (reader._last_line_cut),
+        each record's variants are held back until the next record is read, and the last record never passes.
+        """
+        records = iter(vcf)
+        cdef Py_ssize_t number = 0
+        cdef bint hold_last = reader._last_line_cut
+        cdef list held = []
+        # A line no longer than the limit cannot hold a longer INFO; for BGZF the difference of virtual offsets
+        # is exact within a block and huge across blocks, so crossing a block triggers the exact check.
+        cdef int64_t max_info = reader.max_info_bytes // 4 if reader._kind == "bcf" else reader.max_info_bytes
+        cdef int64_t offset, last_offset = _tell(vcf)
+        while True:
+            try:
+                record = next(records)
+            except StopIteration:
+                break
+            except (OSError, ValueError) as error:
+                if hold_last and reader._exhausted(records):  # htslib failed on the cut last line itself
+                    raise reader._cut_last_record(number + 1) from error
+                raise reader._record_error(number + 1, error) from error
+            number += 1
+            if number == 1 and reader._ambiguous_samples:
+                raise reader._no_tumour_sample()
+            offset = _tell(vcf)
+            if offset - last_offset > max_info:  # cheap bound first; the exact check is rare
+                reader._check_info_size(record, number, last_offset, offset)
+            last_offset = offset
+            converted = self.convert(record)
+            if converted is None:
+                try:
+                    converted = reader._convert(record, number)
+                except VcfRejected:
+                    raise
+                except (ValueError, KeyError, TypeError, OSError, AssertionError, IndexError) as error:
+                    if hold_last and reader._exhausted(records):  # e.g. the cut last line lost its sample column
+                        raise reader._cut_last_record(number) from error
+                    raise reader._record_error(number, error) from error
+            if hold_last:
+                # The last line of this text file is cut short (no final newline, missing values): never pass it on.
+                yield from held
+                held = converted
+            else:
+                yield from converted
+        if number == 0:
+            raise reader._no_records()
+        if hold_last:
+            raise reader._cut_last_record(number)
+
+    cpdef convert(self, VariantRecord record):
+        """The record's Variants (one per ALT), or None when the pure-Python path must convert the record."""
         cdef bcf1_t *r = record.ptr
         cdef bcf_hdr_t *h = record.header.ptr
-        cdef const char *ref
-        cdef const char *alt
-        cdef Py_ssize_t ref_len = 0, alt_len = 0
-        if r.n_allele != 2 or r.errcode or bcf_unpack(r, BCF_UN_ALL if self.tumour >= 0 else BCF_UN_SHR) < 0:
+        cdef int n_alts = r.n_allele - 1
+        cdef int k
+        cdef Py_ssize_t lengths[MAX_ALLELES]
+        if n_alts < 1 or n_alts >= MAX_ALLELES or r.errcode:
+            return None
+        if bcf_unpack(r, BCF_UN_ALL if self.tumour >= 0 else BCF_UN_SHR) < 0:
             return None
         if r.rid < 0 or r.rid >= h.n[BCF_DT_CTG] or r.d.allele == NULL:
             return None
-        ref = r.d.allele[0]
-        alt = r.d.allele[1]
-        while ref[ref_len]:
-            if not _is_base(ref[ref_len]):
+        for k in range(n_alts + 1):  # sequence alleles only: symbolic, breakend, '*' and '.' go to Python
+            lengths[k] = _bases(r.d.allele[k])
+            if lengths[k] == 0:
                 return None
-            ref_len += 1
-        while alt[alt_len]:
-            if not _is_base(alt[alt_len]):
-                return None
-            alt_len += 1
-        if ref_len == 0 or alt_len == 0:
-            return None
         if h.n[BCF_DT_ID] != self.n_ids:
             self._lookup_ids(h)
         chrom = self._chrom(h, r.rid)
         flt = self._filter(r, h)
         if chrom is None or flt is None:
             return None
+        cdef Counts counts
+        cdef int counted = self._counts(r, h, &counts) if self.tumour >= 0 else NO_COUNTS
+        if counted == TO_PYTHON:
+            return None
+        cdef const char *entries = NULL
+        cdef Py_ssize_t size = 0
+        if self.annotated and not self._entries(r, h, &entries, &size):
+            return None
+        if entries != NULL and n_alts == 1 and self.single_rule and _has_empty(entries, size):
+            return None  # pysam gives None for an empty entry, on which _choose_single_alt fails
 
-        cdef dict values = PyDict_Copy(self.template)
-        if self.tumour >= 0 and not self._counts(r, h, values):
-            return None
-        if self.annotated and not self._annotation(r, h, values):
-            return None
-        values["chrom"] = chrom
-        values["pos"] = r.pos + 1
-        values["ref"] = PyUnicode_DecodeASCII(ref, ref_len, NULL)
-        values["alt"] = PyUnicode_DecodeASCII(alt, alt_len, NULL)
-        values["filter"] = flt
-        if ref_len != 1 or alt_len != 1:
-            values["kind"] = "mnv" if ref_len == alt_len else "indel"
-        # contracts.variant.trusted_variant, without its Python-level calls
-        variant = self.new_variant(self.variant_type)
-        PyObject_GenericSetAttr(variant, "__dict__", values)
-        PyObject_GenericSetAttr(variant, "__pydantic_fields_set__", self.fields_set)
-        PyObject_GenericSetAttr(variant, "__pydantic_extra__", None)
-        PyObject_GenericSetAttr(variant, "__pydantic_private__", None)
-        return variant
+        pos = r.pos + 1
+        ref = PyUnicode_DecodeASCII(r.d.allele[0], lengths[0], NULL)
+        cdef list out = []
+        cdef dict values
+        for k in range(n_alts):
+            values = PyDict_Copy(self.template)
+            if counted == COUNTED and not self._fill_counts(&counts, k, values):
+                return None
+            if entries != NULL:
+                if n_alts == 1 and self.single_rule:
+                    filled = self._choose_single_alt(entries, size, values)
+                else:
+                    filled = self._choose_by_allele(entries, size, r, lengths, k, values)
+                if not filled:
+                    return None
+            values["chrom"] = chrom
+            values["pos"] = pos
+            values["ref"] = ref
+            values["alt"] = PyUnicode_DecodeASCII(r.d.allele[k + 1], lengths[k + 1], NULL)
+            values["filter"] = flt
+            if lengths[0] != 1 or lengths[k + 1] != 1:
+                values["kind"] = "mnv" if lengths[0] == lengths[k + 1] else "indel"
+            # contracts.variant.trusted_variant, without its Python-level calls
+            variant = self.new_variant(self.variant_type)
+            PyObject_GenericSetAttr(variant, "__dict__", values)
+            PyObject_GenericSetAttr(variant, "__pydantic_fields_set__", self.fields_set)
+            PyObject_GenericSetAttr(variant, "__pydantic_extra__", None)
+            PyObject_GenericSetAttr(variant, "__pydantic_private__", None)
+            out.append(variant)
+        return out
 
     cdef void _lookup_ids(self, bcf_hdr_t *h):
         # Header ids only grow (htslib adds undeclared keys as records use them): look up again when they do.
@@ -302,52 +440,56 @@ cdef class Converter:
         cdef int i, n = r.d.n_flt
         if n == 0:
             return "PASS"
+        if n == 1:
+            return self._filter_name(h, r.d.flt[0])
         names = [self._filter_name(h, r.d.flt[i]) for i in range(n)]
         if None in names:
             return None
-        return names[0] if n == 1 else ";".join(names)
+        return ";".join(names)
 
-    cdef bint _counts(self, bcf1_t *r, bcf_hdr_t *h, dict values) except -1:
-        """Fill depth/alt_depth/vaf as read_counts' Mutect2 rule; False when read_counts would not take it."""
+    cdef int _counts(self, bcf1_t *r, bcf_hdr_t *h, Counts *c) except -2:
+        """The tumour's AD/AF/DP for read_counts' Mutect2 rule: COUNTED, NO_COUNTS (no read-count key in the
+        header, so _convert reads none) or TO_PYTHON (read_counts would use another rule)."""
         cdef int i
         for i in range(FIRST_STRELKA, END_STRELKA):
             if self._is_format(h, i):
-                return False
+                return TO_PYTHON
         for i in range(N_KEYS):
             if self._is_format(h, i):
                 break
         else:
-            return True  # no read-count key in the header: _convert reads none
+            return NO_COUNTS
         if self.tumour >= <int>r.n_sample or not self._is_format(h, AD) or not self._is_format(h, AF):
-            return False
-        cdef int64_t ad[MAX_VALUES]
-        cdef int64_t dp[MAX_VALUES]
-        cdef float af[MAX_VALUES]
-        cdef bint ad_missing[MAX_VALUES]
-        cdef bint dp_missing[MAX_VALUES]
-        cdef bint af_missing[MAX_VALUES]
-        cdef int n_ad, n_af, n_dp, dp_shape = V_NONE
-        if _values(r, h, self.ids[AD], self.tumour, ad, NULL, ad_missing, &n_ad) != V_TUPLE or n_ad < 2:
-            return False
-        if _values(r, h, self.ids[AF], self.tumour, NULL, af, af_missing, &n_af) != V_TUPLE:
-            return False
+            return TO_PYTHON
+        if _values(r, h, self.ids[AD], self.tumour, c.ad, NULL, c.ad_missing, &c.n_ad) != V_TUPLE:
+            return TO_PYTHON
+        if _values(r, h, self.ids[AF], self.tumour, NULL, c.af, c.af_missing, &c.n_af) != V_TUPLE:
+            return TO_PYTHON
+        c.dp_shape = V_NONE
         if self._is_format(h, DP):
-            dp_shape = _values(r, h, self.ids[DP], self.tumour, dp, NULL, dp_missing, &n_dp)
-            if dp_shape != V_NONE and dp_shape != V_SCALAR:
-                return False
+            c.dp_shape = _values(r, h, self.ids[DP], self.tumour, c.dp, NULL, c.dp_missing, &c.n_dp)
+            if c.dp_shape != V_NONE and c.dp_shape != V_SCALAR:
+                return TO_PYTHON
+        return COUNTED
+
+    cdef bint _fill_counts(self, Counts *c, int k, dict values) except -1:
+        # read_counts' Mutect2 rule for ALT k; False when it does not apply (too few values)
+        cdef int i
         cdef bint none_in_ad = False
         cdef int64_t total = 0
-        for i in range(n_ad):
-            none_in_ad = none_in_ad or ad_missing[i]
-            total += ad[i]
-        if dp_shape == V_SCALAR:
-            values["depth"] = dp[0]
+        if c.n_ad <= k + 1 or c.n_af <= k:
+            return False
+        for i in range(c.n_ad):
+            none_in_ad = none_in_ad or c.ad_missing[i]
+            total += c.ad[i]
+        if c.dp_shape == V_SCALAR:
+            values["depth"] = c.dp[0]
         elif not none_in_ad:
             values["depth"] = total
-        values["alt_depth"] = None if ad_missing[1] else ad[1]
-        i = 1 if n_af == n_ad else 0
-        if not af_missing[i]:
-            values["vaf"] = self._vaf(af[i])
+        values["alt_depth"] = None if c.ad_missing[k + 1] else c.ad[k + 1]
+        i = k + 1 if c.n_af == c.n_ad else k
+        if not c.af_missing[i]:
+            values["vaf"] = self._vaf(c.af[i])
         return True
 
     cdef object _vaf(self, float fraction):
@@ -363,8 +505,8 @@ cdef class Converter:
             slot.bits = bits
         return <object>slot.value
 
-    cdef bint _annotation(self, bcf1_t *r, bcf_hdr_t *h, dict values) except -1:
-        """Fill the annotation fields from the entry _choose_single_alt picks; False to leave it to Python."""
+    cdef bint _entries(self, bcf1_t *r, bcf_hdr_t *h, const char **entries, Py_ssize_t *size):
+        """The CSQ/ANN value as info.get() reads it (NULL: none); False to leave the record to Python."""
         cdef int i, id = self.ann_id
         cdef bcf_info_t *info = NULL
         if id < 0:
@@ -384,9 +526,15 @@ cdef class Converter:
             n = <const char *>memchr(s, 0, n) - s
         elif memchr(s, 0, n) != NULL:
             return False
-        if n == 0 or not self.single_rule or not _ascii(s, n):
+        if n == 0 or not _ascii(s, n):
             return False
-        # The entry with the lowest (severity rank, position); a canonical/MANE one first if there is one.
+        entries[0] = s
+        size[0] = n
+        return True
+
+    cdef bint _choose_single_alt(self, const char *s, Py_ssize_t n, dict values) except -1:
+        """annotation._choose_single_alt: the entry with the lowest (severity rank, position), a canonical/MANE
+        one first if there is one."""
         cdef const char *entry = s
         cdef const char *end = s + n
         cdef const char *comma
@@ -397,8 +545,6 @@ cdef class Converter:
         while True:
             comma = <const char *>memchr(entry, b",", end - entry)
             size = (end if comma == NULL else comma) - entry
-            if size == 0:
-                return False  # pysam gives None for an empty entry, on which Python fails
             where = _field(entry, size, self.consequence_at, &length)
             if where >= 0:
                 rank = self._rank(entry + where, length)
@@ -410,11 +556,68 @@ cdef class Converter:
             if comma == NULL:
                 break
             entry = comma + 1
-        if best == NULL:
-            return True
         if preferred != NULL:
             return self._fill(preferred, preferred_size, values)
-        return self._fill(best, best_size, values)
+        if best != NULL:
+            return self._fill(best, best_size, values)
+        return True
+
+    cdef bint _choose_by_allele(self, const char *s, Py_ssize_t n, bcf1_t *r, Py_ssize_t *lengths, int k,
+                                dict values) except -1:
+        """annotation._choose_by_allele for ALT k: among the entries naming it (ALLELE_NUM, else the allele as
+        allele_names spells it), the lowest severity rank, canonical/MANE first; with one ALT, any entry else."""
+        cdef Py_ssize_t starts[MAX_FIELDS]
+        cdef Py_ssize_t ends[MAX_FIELDS]
+        cdef const char *entry = s
+        cdef const char *end = s + n
+        cdef const char *comma
+        cdef const char *best = NULL
+        cdef const char *fallback = NULL
+        cdef Py_ssize_t size, best_size = 0, fallback_size = 0
+        cdef long score, best_score = NOT_PREFERRED * 2, fallback_score = NOT_PREFERRED * 2
+        cdef int count, i
+        cdef bint matches, single = r.n_allele == 2
+        cdef const char *alt = r.d.allele[k + 1]
+        cdef Py_ssize_t alt_len = lengths[k + 1]
+        # allele_names: VEP drops the first base when REF and every ALT share it (an indel's padding base)
+        cdef bint padded = lengths[0] > 1
+        for i in range(1, <int>r.n_allele):
+            padded = padded or lengths[i] != 1
+        if padded:
+            for i in range(1, <int>r.n_allele):
+                padded = padded and r.d.allele[i][0] == r.d.allele[0][0]
+        if self.need > MAX_FIELDS:
+            return False
+        while True:
+            comma = <const char *>memchr(entry, b",", end - entry)
+            size = (end if comma == NULL else comma) - entry
+            if size > 0:  # an empty entry is skipped
+                count = _split(entry, size, self.need, starts, ends)
+                i = self.consequence_at
+                score = self._rank(entry + starts[i] if i < count else entry, _length(starts, ends, count, i))
+                if not (_equals(entry, starts, ends, count, self.canonical_at, b"YES", 3)
+                        or (self.mane_at >= 0 and _length(starts, ends, count, self.mane_at) > 0)):
+                    score += NOT_PREFERRED
+                if self.allele_num_at >= 0 and _length(starts, ends, count, self.allele_num_at) > 0:
+                    matches = _is_number(entry, starts, ends, count, self.allele_num_at, k + 1)
+                else:
+                    matches = _equals(entry, starts, ends, count, self.allele_at, alt, alt_len) or (
+                        padded and (_equals(entry, starts, ends, count, self.allele_at, alt + 1, alt_len - 1)
+                                    if alt_len > 1 else
+                                    _equals(entry, starts, ends, count, self.allele_at, b"-", 1)))
+                if matches:
+                    if score < best_score:
+                        best, best_size, best_score = entry, size, score
+                elif single and score < fallback_score:
+                    fallback, fallback_size, fallback_score = entry, size, score
+            if comma == NULL:
+                break
+            entry = comma + 1
+        if best != NULL:
+            return self._fill(best, best_size, values)
+        if fallback != NULL:
+            return self._fill(fallback, fallback_size, values)
+        return True
 
     cdef long _rank(self, const char *s, Py_ssize_t n) except -1:
         # annotation.severity of the consequence, remembered per string
@@ -460,34 +663,53 @@ cdef class Converter:
         if self.need > MAX_FIELDS:
             return False
         cdef int count = _split(s, n, self.need, starts, ends)
-        texts = []
-        cdef int i, index
-        for i in range(6):
-            index = self.at[i]
-            if index < 0 or index >= count:
-                texts.append("")
-            else:
-                texts.append(PyUnicode_DecodeASCII(s + starts[index], ends[index] - starts[index], NULL))
-        gene = texts[0] or texts[1]
-        consequence = texts[5]
+        cdef int index = self.at[SYMBOL]
+        if index < 0 or index >= count or starts[index] == ends[index]:
+            index = self.at[GENE_ID]
+        gene = _text(s, starts, ends, count, index)
+        consequence = _text(s, starts, ends, count, self.consequence_at)
         if "&" in gene and "fusion" in consequence:
             return False  # a SnpEff fusion's partner gene: left to Python
         values["gene"] = gene or None
         values["consequence"] = consequence or None
-        values["transcript"] = texts[2] or None
-        values["hgvsc"] = self._hgvs(texts[3])
-        values["hgvsp"] = self._hgvs(texts[4])
+        values["transcript"] = _text(s, starts, ends, count, self.at[TRANSCRIPT]) or None
+        values["hgvsc"] = self._hgvs(s, starts, ends, count, self.at[HGVSC])
+        values["hgvsp"] = self._hgvs(s, starts, ends, count, self.at[HGVSP])
         values["annotation_source"] = self.source
         return True
 
-    cdef object _hgvs(self, str value):
-        if not value:
+    cdef object _hgvs(self, const char *s, Py_ssize_t *starts, Py_ssize_t *ends, int count, int index):
+        # clean_hgvs: drop a "ENST...:" prefix (not when the second character is '.'), empty -> None
+        if index < 0 or index >= count or starts[index] == ends[index]:
             return None
-        if "%" in value:
-            return self.clean_hgvs(value)  # URL-escaped: annotation.py's own unescaping
-        if ":" in value and value[1:2] != ".":
-            value = value.split(":", 1)[1]
-        return value or None
+        cdef const char *value = s + starts[index]
+        cdef Py_ssize_t size = ends[index] - starts[index]
+        if memchr(value, b"%", size) != NULL:
+            return self.clean_hgvs(PyUnicode_DecodeASCII(value, size, NULL))  # URL-escaped: annotation.py's own
+        cdef const char *colon = <const char *>memchr(value, b":", size)
+        if colon != NULL and not (size >= 2 and value[1] == b"."):
+            size -= colon + 1 - value
+            value = colon + 1
+        if size == 0:
+            return None
+        return PyUnicode_DecodeASCII(value, size, NULL)
+
+
+cdef inline str _text(const char *s, Py_ssize_t *starts, Py_ssize_t *ends, int count, int index):
+    # field `index` of a split entry; "" where the entry has no such field (as _annotation's padding)
+    if index < 0 or index >= count:
+        return ""
+    return PyUnicode_DecodeASCII(s + starts[index], ends[index] - starts[index], NULL)
+
+
+cdef int64_t _tell(VariantFile vcf) except? -1:
+    # VariantFile.tell(): bgzf_tell for BGZF, else pysam's own
+    cdef const htsFormat *fmt
+    if vcf.htsfile != NULL and not vcf.is_stream:
+        fmt = hts_get_format(vcf.htsfile)
+        if fmt.compression == bgzf:
+            return bgzf_tell(hts_get_bgzfp(vcf.htsfile))
+    return vcf.tell()
 
 
 cdef object _utf8(const char *s):
