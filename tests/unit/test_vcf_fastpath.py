@@ -1,7 +1,10 @@
-"""The C fast path (services/ingest/vcf/_fastpath.pyx) against the pure-Python `_convert`: every VCF of the
-shared corpus, of tests/badinput/vcf, generated bench files and hand-made edge cases must give the same
-variants (same fields, types, values and order) or the same rejection, with the fast path on and off."""
+"""The C fast path (services/ingest/vcf/_fastpath.pyx) against the pure-Python path: every VCF of the shared
+corpus, of tests/badinput/vcf, generated bench files and hand-made edge cases must give the same variants
+(same fields, types, values and order) or the same rejection, read as ingest reads them, through the C loop
+with _convert for every record, and through the reference loop (pysam's iterator and _convert, as before)."""
 
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from unittest.mock import patch
 
@@ -9,6 +12,7 @@ import pysam
 import pytest
 
 from bench.gen_vcf import write_vcf
+from contracts.variant import Variant
 from services.ingest.vcf import _fastpath
 from services.ingest.vcf.errors import VcfRejected
 from services.ingest.vcf.loader import open_vcf, variant_document
@@ -17,7 +21,8 @@ from tests.unit.conftest import REPO_ROOT
 SHARED = REPO_ROOT.parent / "shared" / "data"
 BADINPUT = REPO_ROOT / "tests" / "badinput" / "vcf"
 MAX_INFO = 64 * 1024
-NO_BUILD_CHECK = "unchecked"  # check_build accepts any header for a build it does not know
+NO_BUILD_CHECK = "unchecked"
+FAST, C_LOOP, REFERENCE = "fast", "c-loop", "reference"  # check_build accepts any header for a build it does not know
 
 # The edge records are read under both field lists: the second has no CANONICAL (its ninth field is ALLELE_NUM),
 # so that even one-ALT records are matched by allele (_choose_by_allele), not by _choose_single_alt.
@@ -71,33 +76,60 @@ EDGE_RECORDS = [
 ]
 
 
-class _PythonOnly(_fastpath.Converter):
-    """The fast path switched off: its convert() takes no record, so _convert converts every one."""
+def _reference_variants(reader) -> Iterator[Variant]:
+    """VcfReader.variants() as it was before its loop moved to C: pysam's own iterator, _convert for every record."""
+    records = iter(reader._file)
+    number = 0
+    held = []
+    hold_last = reader._last_line_cut
+    tell = reader._file.tell
+    last_offset = tell()
+    max_info = reader.max_info_bytes // 4 if reader._kind == "bcf" else reader.max_info_bytes
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            break
+        except (OSError, ValueError) as error:
+            if hold_last and reader._exhausted(records):
+                raise reader._cut_last_record(number + 1) from error
+            raise reader._record_error(number + 1, error) from error
+        number += 1
+        if number == 1 and reader._ambiguous_samples:
+            raise reader._no_tumour_sample()
+        offset = tell()
+        if offset - last_offset > max_info:
+            reader._check_info_size(record, number, last_offset, offset)
+        last_offset = offset
+        try:
+            converted = reader._convert(record, number)
+        except VcfRejected:
+            raise
+        except (ValueError, KeyError, TypeError, OSError, AssertionError, IndexError) as error:
+            if hold_last and reader._exhausted(records):
+                raise reader._cut_last_record(number) from error
+            raise reader._record_error(number, error) from error
+        if hold_last:
+            yield from held
+            held = converted
+        else:
+            yield from converted
+    if number == 0:
+        raise reader._no_records()
+    if hold_last:
+        raise reader._cut_last_record(number)
 
-    def convert(self, record):
-        return None
 
-
-class _Counting(_fastpath.Converter):
-    """The fast path, counting the records it takes."""
-
-    taken = 0
-
-    def convert(self, record):
-        variant = super().convert(record)
-        self.taken += variant is not None
-        return variant
-
-
-def _read(path: Path, fast: bool, build: str = NO_BUILD_CHECK, max_info: int = MAX_INFO) -> tuple:
-    """(("variants", [typed fields per variant]) or ("rejected", code, message) or ("raised", type, message),
-    the number of records the fast path took)."""
+def _read(path: Path, way: str, build: str = NO_BUILD_CHECK, max_info: int = MAX_INFO) -> tuple:
+    """Read `path` one `way` (FAST: as ingest does; C_LOOP: the C loop, _convert for every record; REFERENCE:
+    _reference_variants). Returns (("variants", [typed fields per variant]) or ("rejected", code, message) or
+    ("raised", type, message), the number of records the fast path converted)."""
     reader = None
-    with patch.object(_fastpath, "Converter", _Counting if fast else _PythonOnly):
+    with patch.object(_fastpath, "Converter", partial(_fastpath.Converter, enabled=way == FAST)):
         try:
             with open_vcf(str(path), build, max_info) as reader:
                 rows = []
-                for variant in reader.variants():
+                for variant in _reference_variants(reader) if way == REFERENCE else reader.variants():
                     document = variant_document(variant)
                     assert document == variant.model_dump(exclude_none=True)
                     assert (variant.__pydantic_fields_set__, variant.__pydantic_extra__,
@@ -108,14 +140,15 @@ def _read(path: Path, fast: bool, build: str = NO_BUILD_CHECK, max_info: int = M
             outcome = ("rejected", rejected.code, str(rejected))
         except Exception as error:  # noqa: BLE001 - an unexpected failure must be the same one too
             outcome = ("raised", type(error).__name__, str(error))
-    return outcome, reader._fast.taken if fast and reader is not None else 0
+    return outcome, reader._fast.taken if reader is not None else 0
 
 
 def _assert_same(path: Path, **kwargs) -> int:
-    """Both paths agree on `path`; returns how many records the fast path took."""
-    fast, taken = _read(path, True, **kwargs)
-    slow, _ = _read(path, False, **kwargs)
-    assert fast == slow
+    """All three ways agree on `path`; returns how many records the fast path converted."""
+    fast, taken = _read(path, FAST, **kwargs)
+    reference, _ = _read(path, REFERENCE, **kwargs)
+    assert fast == reference
+    assert _read(path, C_LOOP, **kwargs)[0] == reference
     return taken
 
 
@@ -153,9 +186,9 @@ def test_fast_path_agrees_with_python_on_generated_files(generated, kind):
 
 
 def test_fast_path_agrees_on_an_info_size_rejection(generated):
-    fast, _ = _read(generated["plain"], True, max_info=1200)
+    fast, _ = _read(generated["plain"], FAST, max_info=1200)
     assert fast[0] == "rejected"
-    assert fast == _read(generated["plain"], False, max_info=1200)[0]
+    assert fast == _read(generated["plain"], REFERENCE, max_info=1200)[0]
 
 
 def _edge_line(pos: int, record: str) -> str:

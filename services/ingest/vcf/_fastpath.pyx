@@ -17,7 +17,8 @@ from cpython.ref cimport Py_INCREF, Py_XDECREF
 from cpython.unicode cimport PyUnicode_DecodeASCII
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
-from libc.string cimport memchr, memcmp, memcpy
+from libc.errno cimport errno
+from libc.string cimport memchr, memcmp, memcpy, strerror
 from pysam.libcbcf cimport VariantFile, VariantRecord
 from pysam.libchtslib cimport (
     BCF_BT_CHAR,
@@ -26,6 +27,11 @@ from pysam.libchtslib cimport (
     BCF_BT_INT16,
     BCF_BT_INT32,
     BCF_DT_CTG,
+    BCF_ERR_CHAR,
+    BCF_ERR_CTG_INVALID,
+    BCF_ERR_LIMITS,
+    BCF_ERR_NCOLS,
+    BCF_ERR_TAG_INVALID,
     BCF_DT_ID,
     BCF_HL_FMT,
     BCF_HL_INFO,
@@ -34,6 +40,10 @@ from pysam.libchtslib cimport (
     BCF_UN_SHR,
     BCF_VL_FIXED,
     bcf1_t,
+    bcf_destroy1,
+    bcf_dup,
+    bcf_init1,
+    bcf_read1,
     bcf_float_is_missing,
     bcf_float_is_vector_end,
     bcf_fmt_t,
@@ -59,6 +69,8 @@ from pysam.libchtslib cimport (
     hts_get_format,
     htsFormat,
 )
+
+import os
 
 from services.ingest.vcf.errors import VcfRejected
 
@@ -239,6 +251,8 @@ cdef class Converter:
     cdef int ann_id, consequence_at, canonical_at, mane_at, need, tumour, n_ids, ranked
     cdef int at[5]  # SYMBOL, GENE_ID, TRANSCRIPT, HGVSC, HGVSP: field indexes, -1 where absent
     cdef int allele_at, allele_num_at
+    cdef readonly bint enabled
+    cdef readonly Py_ssize_t taken  # records the fast path converted
     cdef int ids[N_KEYS]
     cdef RankSlot *ranks
     cdef VafSlot *vafs
@@ -261,10 +275,12 @@ cdef class Converter:
             free(self.vafs)
 
     def __init__(self, dict template, variant_type, fields_set, str ann_key, ann_format, severity, clean_hgvs,
-                 tumour_index):
+                 tumour_index, *, bint enabled=True):
         """template: every Variant field with its default; variant_type and fields_set as trusted_variant
         uses them; ann_key/ann_format as the loader found them (None: no annotation); severity and
-        clean_hgvs from annotation.py; tumour_index: the tumour sample's column (None: no tumour)."""
+        clean_hgvs from annotation.py; tumour_index: the tumour sample's column (None: no tumour).
+        enabled=False sends every record to reader._convert (the differential test compares both)."""
+        self.enabled = enabled
         self.template = template
         self.variant_type = variant_type
         self.new_variant = variant_type.__new__
@@ -293,12 +309,22 @@ cdef class Converter:
         self.n_ids = -1
 
     def variants(self, reader, VariantFile vcf):
-        """VcfReader.variants(): each record of `vcf` through convert(), or reader._convert where that gives None.
+        """VcfReader.variants(): each record of `vcf` through the fast path, or through reader._convert (on a
+        pysam VariantRecord) where that declines it.
 
-        Rejections come from reader's methods. When the text file's last line is cut (reader._last_line_cut),
-        each record's variants are held back until the next record is read, and the last record never passes.
+        Records are read as VariantFile.__next__ reads them (bcf_read1 without the GIL, same failures), into
+        one reused bcf1_t. Rejections come from reader's methods. When the text file's last line is cut
+        (reader._last_line_cut), each record's variants are held back until the next record is read, and
+        the last record never passes.
         """
-        records = iter(vcf)
+        records = iter(vcf)  # pysam's own checks; after a failed record, reader._exhausted goes on with it
+        cdef bcf_hdr_t *h = vcf.header.ptr
+        cdef bcf1_t *r = bcf_init1()
+        if r == NULL:
+            raise MemoryError("unable to allocate BCF record")
+        if vcf.drop_samples:
+            r.max_unpack = BCF_UN_SHR
+        cdef int ret, failed_errno
         cdef Py_ssize_t number = 0
         cdef bint hold_last = reader._last_line_cut
         cdef list held = []
@@ -306,47 +332,61 @@ cdef class Converter:
         # is exact within a block and huge across blocks, so crossing a block triggers the exact check.
         cdef int64_t max_info = reader.max_info_bytes // 4 if reader._kind == "bcf" else reader.max_info_bytes
         cdef int64_t offset, last_offset = _tell(vcf)
-        while True:
-            try:
-                record = next(records)
-            except StopIteration:
-                break
-            except (OSError, ValueError) as error:
-                if hold_last and reader._exhausted(records):  # htslib failed on the cut last line itself
-                    raise reader._cut_last_record(number + 1) from error
-                raise reader._record_error(number + 1, error) from error
-            number += 1
-            if number == 1 and reader._ambiguous_samples:
-                raise reader._no_tumour_sample()
-            offset = _tell(vcf)
-            if offset - last_offset > max_info:  # cheap bound first; the exact check is rare
-                reader._check_info_size(record, number, last_offset, offset)
-            last_offset = offset
-            converted = self.convert(record)
-            if converted is None:
-                try:
-                    converted = reader._convert(record, number)
-                except VcfRejected:
-                    raise
-                except (ValueError, KeyError, TypeError, OSError, AssertionError, IndexError) as error:
-                    if hold_last and reader._exhausted(records):  # e.g. the cut last line lost its sample column
-                        raise reader._cut_last_record(number) from error
-                    raise reader._record_error(number, error) from error
-            if hold_last:
-                # The last line of this text file is cut short (no final newline, missing values): never pass it on.
-                yield from held
-                held = converted
-            else:
-                yield from converted
+        try:
+            while True:
+                if vcf.htsfile == NULL:
+                    raise ValueError("I/O operation on closed file")
+                r.errcode = 0  # as in a new record: at the end of the file htslib leaves the last one's
+                with nogil:
+                    ret = bcf_read1(vcf.htsfile, h, r)
+                    failed_errno = errno
+                if ret < 0 or r.errcode:
+                    error = _read_failure(vcf, ret, r.errcode, failed_errno)
+                    if isinstance(error, StopIteration):
+                        break
+                    if error is not None:
+                        if hold_last and reader._exhausted(records):  # htslib failed on the cut last line itself
+                            raise reader._cut_last_record(number + 1) from error
+                        raise reader._record_error(number + 1, error) from error
+                number += 1
+                if number == 1 and reader._ambiguous_samples:
+                    raise reader._no_tumour_sample()
+                record = None  # the pysam VariantRecord, made only when Python needs one
+                offset = _tell(vcf)
+                if offset - last_offset > max_info:  # cheap bound first; the exact check is rare
+                    record = _record(vcf, r)
+                    reader._check_info_size(record, number, last_offset, offset)
+                last_offset = offset
+                converted = self._convert(r, h) if self.enabled else None
+                if converted is not None:
+                    self.taken += 1
+                else:
+                    if record is None:
+                        record = _record(vcf, r)
+                    try:
+                        converted = reader._convert(record, number)
+                    except VcfRejected:
+                        raise
+                    except (ValueError, KeyError, TypeError, OSError, AssertionError, IndexError) as error:
+                        if hold_last and reader._exhausted(records):  # e.g. the cut last line lost its samples
+                            raise reader._cut_last_record(number) from error
+                        raise reader._record_error(number, error) from error
+                if hold_last:
+                    # The last line of this text file is cut short (no final newline, missing values): never pass
+                    # it on.
+                    yield from held
+                    held = converted
+                else:
+                    yield from converted
+        finally:
+            bcf_destroy1(r)
         if number == 0:
             raise reader._no_records()
         if hold_last:
             raise reader._cut_last_record(number)
 
-    cpdef convert(self, VariantRecord record):
+    cdef list _convert(self, bcf1_t *r, bcf_hdr_t *h):
         """The record's Variants (one per ALT), or None when the pure-Python path must convert the record."""
-        cdef bcf1_t *r = record.ptr
-        cdef bcf_hdr_t *h = record.header.ptr
         cdef int n_alts = r.n_allele - 1
         cdef int k
         cdef Py_ssize_t lengths[MAX_ALLELES]
@@ -700,6 +740,42 @@ cdef inline str _text(const char *s, Py_ssize_t *starts, Py_ssize_t *ends, int c
     if index < 0 or index >= count:
         return ""
     return PyUnicode_DecodeASCII(s + starts[index], ends[index] - starts[index], NULL)
+
+
+cdef object _read_failure(VariantFile vcf, int ret, int errcode, int failed_errno):
+    """What VariantFile.__next__ raises after bcf_read1 gave `ret` and `errcode`: StopIteration at the end,
+    None when the record is good (errcode only says an undeclared contig or tag was added to the header)."""
+    if ret < 0:
+        if errcode:
+            return OSError("unable to parse next record")
+        if ret == -1:
+            return StopIteration()
+        if ret == -2:
+            return OSError("truncated file")
+        if failed_errno:  # pysam's OSError_from_errno
+            filename = os.fsdecode(vcf.filename) if vcf.filename is not None else None
+            return OSError(failed_errno, f"Unable to fetch next record: {strerror(failed_errno).decode()}", filename)
+        return OSError("unable to fetch next record")
+    # makeVariantRecord
+    problems = [text for flag, text in ((BCF_ERR_NCOLS, "invalid number of columns"),
+                                         (BCF_ERR_LIMITS, "limits violated"),
+                                         (BCF_ERR_CHAR, "invalid character found"),
+                                         (BCF_ERR_CTG_INVALID, "invalid contig"),
+                                         (BCF_ERR_TAG_INVALID, "invalid tag")) if errcode & flag]
+    if problems:
+        return ValueError("Error(s) reading record: {}".format(", ".join(problems)))
+    return None
+
+
+cdef VariantRecord _record(VariantFile vcf, bcf1_t *r):
+    """A pysam VariantRecord of a copy of r, as VariantFile.__next__ gives it (and VariantRecord.copy makes it)."""
+    cdef bcf1_t *copy = bcf_dup(r)
+    if copy == NULL:
+        raise MemoryError("unable to allocate BCF record")
+    cdef VariantRecord record = VariantRecord.__new__(VariantRecord)
+    record.header = vcf.header
+    record.ptr = copy
+    return record
 
 
 cdef int64_t _tell(VariantFile vcf) except? -1:
