@@ -79,6 +79,29 @@ cdef extern from "Python.h":
     dict _PyDict_NewPresized(Py_ssize_t minused)
 
 
+cdef extern from *:
+    """
+    /* Index of the first '|' in s[i:n], or n: eight bytes at a time (the zero-byte test of x ^ '|'...). */
+    static inline Py_ssize_t fastpath_next_bar(const char *s, Py_ssize_t i, Py_ssize_t n) {
+    #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        while (i + 8 <= n) {
+            uint64_t word, x, found;
+            memcpy(&word, s + i, 8);
+            x = word ^ 0x7C7C7C7C7C7C7C7CULL;
+            found = (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
+            if (found)
+                return i + (__builtin_ctzll(found) >> 3);
+            i += 8;
+        }
+    #endif
+        while (i < n && s[i] != '|')
+            i++;
+        return i;
+    }
+    """
+    Py_ssize_t _next_bar "fastpath_next_bar" (const char *s, Py_ssize_t i, Py_ssize_t n) nogil
+
+
 # sample_fields.READ_COUNT_KEYS: AD, AF, DP (the Mutect2 rule's), then Strelka's six (their presence in the
 # header sends every record to Python), then the rest.
 _COUNT_KEYS = (b"AD", b"AF", b"DP", b"AU", b"CU", b"GU", b"TU", b"TAR", b"TIR",
@@ -143,17 +166,6 @@ cdef inline Py_ssize_t _bases(const char *allele) nogil:
     return n
 
 
-cdef inline bint _has_empty(const char *s, Py_ssize_t n) nogil:
-    """An empty ','-separated entry in s[:n]."""
-    cdef Py_ssize_t i
-    if s[0] == b"," or s[n - 1] == b",":
-        return True
-    for i in range(n - 1):
-        if s[i] == b"," and s[i + 1] == b",":
-            return True
-    return False
-
-
 cdef inline Py_ssize_t _length(Py_ssize_t *starts, Py_ssize_t *ends, int count, int index) nogil:
     # length of field `index` of a split entry, 0 where there is no such field (annotation pads with "")
     return ends[index] - starts[index] if 0 <= index < count else 0
@@ -209,35 +221,30 @@ cdef inline bint _contains(const char *s, Py_ssize_t n, const char *needle) nogi
 
 cdef inline Py_ssize_t _field(const char *s, Py_ssize_t n, int index, Py_ssize_t *length) nogil:
     """Offset of the `index`-th '|'-separated field of s[:n], its length in `length`; -1 when there are fewer."""
-    cdef Py_ssize_t i = 0, start = 0
-    while index > 0:
-        while i < n and s[i] != b"|":
-            i += 1
-        if i == n:
+    cdef Py_ssize_t start = 0, bar
+    while True:
+        bar = _next_bar(s, start, n)
+        if index == 0:
+            length[0] = bar - start
+            return start
+        if bar == n:
             return -1
-        i += 1
-        start = i
+        start = bar + 1
         index -= 1
-    while i < n and s[i] != b"|":
-        i += 1
-    length[0] = i - start
-    return start
 
 
 cdef inline int _split(const char *s, Py_ssize_t n, int need, Py_ssize_t *starts, Py_ssize_t *ends) nogil:
     """The first `need` '|'-separated fields of s[:n] into starts/ends; returns how many there are."""
-    cdef Py_ssize_t i = 0, start = 0
+    cdef Py_ssize_t start = 0, bar
     cdef int count = 0
     while count < need:
-        while i < n and s[i] != b"|":
-            i += 1
+        bar = _next_bar(s, start, n)
         starts[count] = start
-        ends[count] = i
+        ends[count] = bar
         count += 1
-        if i == n:
+        if bar == n:
             break
-        i += 1
-        start = i
+        start = bar + 1
     return count
 
 
@@ -414,8 +421,6 @@ cdef class Converter:
         cdef Py_ssize_t size = 0
         if self.annotated and not self._entries(r, h, &entries, &size):
             return None
-        if entries != NULL and n_alts == 1 and self.single_rule and _has_empty(entries, size):
-            return None  # pysam gives None for an empty entry, on which _choose_single_alt fails
 
         pos = r.pos + 1
         ref = PyUnicode_DecodeASCII(r.d.allele[0], lengths[0], NULL)
@@ -585,6 +590,8 @@ cdef class Converter:
         while True:
             comma = <const char *>memchr(entry, b",", end - entry)
             size = (end if comma == NULL else comma) - entry
+            if size == 0:
+                return False  # pysam gives None for an empty entry, on which _choose_single_alt fails
             where = _field(entry, size, self.consequence_at, &length)
             if where >= 0:
                 rank = self._rank(entry + where, length)
