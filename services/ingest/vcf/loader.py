@@ -8,7 +8,7 @@ import gzip
 import os
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -124,13 +124,13 @@ class VcfReader:
             self._tumour_index,
         )
 
-    def variants(self) -> Iterator[Variant]:
+    def variants(self) -> Generator[Variant, None, None]:
         """Stream one Variant per ALT allele; reference blocks (ALT '.', <NON_REF>, <*>) are skipped.
 
-        The loop is in C (_fastpath.Converter.variants): the common record is converted there, any other
-        by _convert; every rejection comes from the methods below.
+        A generator of the loop in C (_fastpath.Converter.variants): the common record is converted there, any
+        other by _convert; every rejection comes from the methods below.
         """
-        yield from self._fast.variants(self, self._file)
+        return self._fast.variants(self, self._file)
 
     def _no_tumour_sample(self) -> VcfRejected:
         return VcfRejected(
