@@ -377,10 +377,12 @@ cdef class Converter:
                 if hold_last:
                     # The last line of this text file is cut short (no final newline, missing values): never pass
                     # it on.
-                    yield from held
+                    for variant in held:
+                        yield variant
                     held = converted
                 else:
-                    yield from converted
+                    for variant in converted:
+                        yield variant
         finally:
             bcf_destroy1(r)
         if number == 0:
