@@ -12,7 +12,7 @@ Import pysam before this module (loader does): the extension links to pysam's ht
 """
 
 from cpython.dict cimport PyDict_Copy, PyDict_DelItem, PyDict_Next
-from cpython.object cimport PyObject, PyObject_GenericSetAttr
+from cpython.object cimport PyObject, PyObject_GenericSetAttr, PyTypeObject
 from cpython.ref cimport Py_INCREF, Py_XDECREF
 from cpython.unicode cimport PyUnicode_DecodeASCII
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint32_t, uint64_t
@@ -128,6 +128,7 @@ DEF MAX_FIELDS = 256
 DEF RANK_SLOTS = 4096  # a power of two; filled to three quarters at most
 DEF VAF_SLOTS = 1024  # a power of two
 _round = round
+_NO_ARGS = ()
 
 
 cdef struct RankSlot:
@@ -248,7 +249,7 @@ cdef class Converter:
     """The fast path for one opened file: the loader's reading of its header, and caches."""
 
     cdef dict template, chroms, filters
-    cdef object new_variant, variant_type, fields_set, severity, clean_hgvs, source
+    cdef object variant_type, fields_set, severity, clean_hgvs, source
     cdef bytes ann_key
     cdef bint annotated, single_rule
     cdef int ann_id, consequence_at, canonical_at, mane_at, need, tumour, n_ids, ranked
@@ -286,7 +287,6 @@ cdef class Converter:
         self.enabled = enabled
         self.template = template
         self.variant_type = variant_type
-        self.new_variant = variant_type.__new__
         self.fields_set = fields_set
         self.severity = severity
         self.clean_hgvs = clean_hgvs
@@ -443,7 +443,7 @@ cdef class Converter:
             if lengths[0] != 1 or lengths[k + 1] != 1:
                 values["kind"] = "mnv" if lengths[0] == lengths[k + 1] else "indel"
             # contracts.variant.trusted_variant, without its Python-level calls
-            variant = self.new_variant(self.variant_type)
+            variant = (<PyTypeObject *>self.variant_type).tp_new(self.variant_type, <PyObject *>_NO_ARGS, NULL)  # Variant.__new__
             PyObject_GenericSetAttr(variant, "__dict__", values)
             PyObject_GenericSetAttr(variant, "__pydantic_fields_set__", self.fields_set)
             PyObject_GenericSetAttr(variant, "__pydantic_extra__", None)
