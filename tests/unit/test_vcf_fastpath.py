@@ -76,6 +76,34 @@ EDGE_RECORDS = [
 ]
 
 
+# Read counts without AF per ALT: FA (Mutect), a Number=1 AF, AD alone, missing and zero values.
+COUNTS_HEADER = """##fileformat=VCFv4.2
+##contig=<ID=chr1,length=248956422>
+##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
+##FORMAT=<ID=AD,Number=.,Type=Integer,Description="Allelic depths">
+##FORMAT=<ID=FA,Number=A,Type=Float,Description="Allele fractions (Mutect)">
+##FORMAT=<ID=AF,Number=1,Type=Float,Description="Allele fraction">
+##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Depth">
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tTUMOR
+"""
+COUNTS_RECORDS = [
+    "A\tT\tPASS\t.\tGT:AD:FA:DP\t0/1:10,5:0.3333333:15",
+    "A\tT,C\tPASS\t.\tGT:AD:FA:DP\t1/2:10,5,3:0.3,0.2:.",
+    "A\tT,C\tPASS\t.\tGT:AD:FA\t1/2:10,5,3:0.6,0.3,0.1",
+    "A\tT\tPASS\t.\tGT:AD:AF:DP\t0/1:10,5:0.25:15",
+    "A\tT\tPASS\t.\tGT:AD:AF:FA:DP\t0/1:10,5:.:0.4:15",
+    "A\tT\tPASS\t.\tGT:AD:DP\t0/1:10,5:15",
+    "A\tT\tPASS\t.\tGT:AD:DP\t0/1:0,0:0",
+    "A\tT\tPASS\t.\tGT:AD:DP\t0/1:.,5:20",
+    "A\tT\tPASS\t.\tGT:AD:DP\t0/1:.,5:0",
+    "A\tT,G\tPASS\t.\tGT:AD:DP\t1/2:7,5:20",
+    "A\tT\tPASS\t.\tGT:AD\t0/1:7",
+    "A\tT\tPASS\t.\tGT:DP\t0/1:7",
+    "A\tT\tPASS\t.\tGT:FA\t0/1:0.5",
+    "A\tT\tPASS\t.\tGT\t0/1",
+]
+
+
 def _reference_variants(reader) -> Iterator[Variant]:
     """VcfReader.variants() as it was before its loop moved to C: pysam's own iterator, _convert for every record."""
     records = iter(reader._file)
@@ -208,3 +236,10 @@ def test_fast_path_agrees_with_python_on_edge_cases(tmp_path, fields):
         single = tmp_path / f"edge-{number}.vcf"
         single.write_text(header + line + "\n", encoding="utf-8")
         _assert_same(single)
+
+
+def test_fast_path_agrees_with_python_on_read_count_edge_cases(tmp_path):
+    lines = [_edge_line(100 + i, record) for i, record in enumerate(COUNTS_RECORDS)]
+    path = tmp_path / "counts.vcf"
+    path.write_text(COUNTS_HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    assert _assert_same(path) == len(COUNTS_RECORDS)

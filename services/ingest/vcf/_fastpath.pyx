@@ -98,8 +98,8 @@ cdef extern from *:
     Py_ssize_t _next_bar "fastpath_next_bar" (const char *s, Py_ssize_t i, Py_ssize_t n) nogil
 
 
-# sample_fields.READ_COUNT_KEYS: AD, AF, DP (the Mutect2 rule's), then Strelka's six (their presence in the
-# header sends every record to Python), then the rest.
+# sample_fields.READ_COUNT_KEYS: AD, AF, DP, then Strelka's six, then the rest. Strelka's, FREQ (VarScan) and
+# ADT (PCGR) in the header send every record to Python; the fast path takes read_counts' other rules.
 _COUNT_KEYS = (b"AD", b"AF", b"DP", b"AU", b"CU", b"GU", b"TU", b"TAR", b"TIR",
                b"FA", b"FREQ", b"RD", b"DP4", b"ADT", b"DPT")
 DEF N_KEYS = 15
@@ -108,6 +108,9 @@ DEF AF = 1
 DEF DP = 2
 DEF FIRST_STRELKA = 3
 DEF END_STRELKA = 9
+DEF FA = 9
+DEF FREQ = 10
+DEF ADT = 13
 # The shape of the value pysam's sample.get() returns (bcf_array_to_object), which read_counts checks.
 DEF V_NONE = 0
 DEF V_SCALAR = 1
@@ -139,13 +142,17 @@ cdef struct RankSlot:
 
 
 cdef struct Counts:
+    # the tumour's AD, AF, FA and DP: shape (V_NONE: no values, n_* = 0), values, which are missing
+    int ad_shape, af_shape, fa_shape, dp_shape
+    int n_ad, n_af, n_fa, n_dp
     int64_t ad[MAX_VALUES]
     int64_t dp[MAX_VALUES]
     float af[MAX_VALUES]
+    float fa[MAX_VALUES]
     bint ad_missing[MAX_VALUES]
-    bint dp_missing[MAX_VALUES]
     bint af_missing[MAX_VALUES]
-    int n_ad, n_af, n_dp, dp_shape
+    bint fa_missing[MAX_VALUES]
+    bint dp_missing[MAX_VALUES]
 
 
 cdef struct VafSlot:
@@ -491,48 +498,77 @@ cdef class Converter:
         return ";".join(names)
 
     cdef int _counts(self, bcf1_t *r, bcf_hdr_t *h, Counts *c) except -2:
-        """The tumour's AD/AF/DP for read_counts' Mutect2 rule: COUNTED, NO_COUNTS (no read-count key in the
-        header, so _convert reads none) or TO_PYTHON (read_counts would use another rule)."""
+        """The tumour's AD, AF, FA and DP as sample.get() gives them: COUNTED, NO_COUNTS (no read-count key in
+        the header, so _convert reads none) or TO_PYTHON (Strelka, VarScan or PCGR keys, odd shapes)."""
         cdef int i
         for i in range(FIRST_STRELKA, END_STRELKA):
             if self._is_format(h, i):
                 return TO_PYTHON
+        if self._is_format(h, FREQ) or self._is_format(h, ADT):
+            return TO_PYTHON
         for i in range(N_KEYS):
             if self._is_format(h, i):
                 break
         else:
             return NO_COUNTS
-        if self.tumour >= <int>r.n_sample or not self._is_format(h, AD) or not self._is_format(h, AF):
+        if self.tumour >= <int>r.n_sample:
             return TO_PYTHON
-        if _values(r, h, self.ids[AD], self.tumour, c.ad, NULL, c.ad_missing, &c.n_ad) != V_TUPLE:
+        c.ad_shape = self._shape(r, h, AD, c.ad, NULL, c.ad_missing, &c.n_ad)
+        c.af_shape = self._shape(r, h, AF, NULL, c.af, c.af_missing, &c.n_af)
+        c.fa_shape = self._shape(r, h, FA, NULL, c.fa, c.fa_missing, &c.n_fa)
+        c.dp_shape = self._shape(r, h, DP, c.dp, NULL, c.dp_missing, &c.n_dp)
+        if c.ad_shape < 0 or c.af_shape < 0 or c.fa_shape < 0 or c.dp_shape < 0 or c.dp_shape == V_TUPLE:
             return TO_PYTHON
-        if _values(r, h, self.ids[AF], self.tumour, NULL, c.af, c.af_missing, &c.n_af) != V_TUPLE:
-            return TO_PYTHON
-        c.dp_shape = V_NONE
-        if self._is_format(h, DP):
-            c.dp_shape = _values(r, h, self.ids[DP], self.tumour, c.dp, NULL, c.dp_missing, &c.n_dp)
-            if c.dp_shape != V_NONE and c.dp_shape != V_SCALAR:
-                return TO_PYTHON
         return COUNTED
 
+    cdef int _shape(self, bcf1_t *r, bcf_hdr_t *h, int key, int64_t *ints, float *reals, bint *missing,
+                    int *n) except -2:
+        cdef int shape = V_NONE
+        if self._is_format(h, key):
+            shape = _values(r, h, self.ids[key], self.tumour, ints, reals, missing, n)
+        if shape == V_NONE:
+            n[0] = 0
+        return shape
+
     cdef bint _fill_counts(self, Counts *c, int k, dict values) except -1:
-        # read_counts' Mutect2 rule for ALT k; False when it does not apply (too few values)
-        cdef int i
-        cdef bint none_in_ad = False
-        cdef int64_t total = 0
-        if c.n_ad <= k + 1 or c.n_af <= k:
-            return False
+        """read_counts for ALT k of a file without Strelka, VarScan or PCGR keys."""
+        cdef int i, n_fractions = 0
+        cdef bint none_in_ad = False, has_depth = c.dp_shape == V_SCALAR, has_alt = c.n_ad > k + 1
+        cdef int64_t total = 0, depth = c.dp[0] if has_depth else 0
+        cdef float *fractions = NULL
+        cdef bint *fraction_missing = NULL
+        has_alt = has_alt and not c.ad_missing[k + 1]
         for i in range(c.n_ad):
             none_in_ad = none_in_ad or c.ad_missing[i]
             total += c.ad[i]
-        if c.dp_shape == V_SCALAR:
-            values["depth"] = c.dp[0]
-        elif not none_in_ad:
-            values["depth"] = total
-        values["alt_depth"] = None if c.ad_missing[k + 1] else c.ad[k + 1]
-        i = k + 1 if c.n_af == c.n_ad else k
-        if not c.af_missing[i]:
-            values["vaf"] = self._vaf(c.af[i])
+        if not has_depth and c.n_ad > 0 and not none_in_ad:
+            has_depth, depth = True, total
+        if has_depth:
+            values["depth"] = depth
+        if has_alt:
+            values["alt_depth"] = c.ad[k + 1]
+        if c.ad_shape == V_TUPLE and c.af_shape == V_TUPLE and c.n_ad > k + 1 and c.n_af > k:
+            # the Mutect2/DRAGEN rule: AF per ALT, or per allele as long as AD (RADIA)
+            i = k + 1 if c.n_af == c.n_ad else k
+        elif c.af_shape != V_NONE or c.fa_shape != V_NONE:
+            # AF, else FA (Mutect), per allele when as long as AD
+            n_fractions = c.n_af if c.af_shape != V_NONE else c.n_fa
+            i = k + 1 if c.n_ad > 1 and n_fractions == c.n_ad else k
+            if i >= n_fractions:
+                return True
+        else:
+            # AD alone: ALT / the sum of AD, else ALT / depth
+            if has_alt and not none_in_ad and total > 0:
+                values["vaf"] = <double>c.ad[k + 1] / <double>total
+            elif has_alt and has_depth and depth != 0:
+                values["vaf"] = <double>c.ad[k + 1] / <double>depth
+            return True
+        if c.af_shape != V_NONE:
+            fractions, fraction_missing = c.af, c.af_missing
+        else:
+            fractions, fraction_missing = c.fa, c.fa_missing
+        if not fraction_missing[i]:
+            values["vaf"] = self._vaf(fractions[i])
         return True
 
     cdef object _vaf(self, float fraction):
