@@ -1,12 +1,13 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
-"""C-level conversion of the common VCF record, read through htslib from pysam's own structs.
+"""ingest's VCF record loop and the conversion of the common record in C, on htslib through pysam's structs.
 
-`Converter.convert(record)` gives the Variant that `VcfReader._convert(record, number)` gives for a
-record it fully understands: one sequence ALT, VEP/SnpEff entries absent or plain ASCII, tumour FORMAT
-read counts absent or taken by read_counts' first (Mutect2 AD/AF/DP) rule. For any other record it
-gives None and the pure-Python path converts it. It never rejects anything; the rules it applies are
-those of annotation.py and sample_fields.py, which stay the reference. `variant_document` is
-loader's, in C.
+`Converter.variants` is VcfReader.variants' loop. It converts a record itself when it fully understands
+it: sequence alleles only, VEP/SnpEff entries absent or plain ASCII (no SnpEff fusion partner), tumour read
+counts absent or read by read_counts' AD/AF/FA/DP rules (no Strelka, VarScan or PCGR keys in the header).
+Any other record goes to `VcfReader._convert` as before, and every rejection comes from the reader's
+methods. The rules are those of annotation.py and sample_fields.py, which stay the reference; the
+differential test (tests/unit/test_vcf_fastpath.py) holds both paths to the same output.
+`variant_document` is loader's, in C.
 
 Import pysam before this module (loader does): the extension links to pysam's htslib by file name.
 """
@@ -16,8 +17,8 @@ from cpython.object cimport PyObject, PyObject_GenericSetAttr, PyTypeObject
 from cpython.ref cimport Py_INCREF, Py_XDECREF
 from cpython.unicode cimport PyUnicode_DecodeASCII
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint32_t, uint64_t
-from libc.stdlib cimport calloc, free, malloc
 from libc.errno cimport errno
+from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memchr, memcmp, memcpy, strerror
 from pysam.libcbcf cimport VariantFile, VariantRecord
 from pysam.libchtslib cimport (
@@ -27,12 +28,12 @@ from pysam.libchtslib cimport (
     BCF_BT_INT16,
     BCF_BT_INT32,
     BCF_DT_CTG,
+    BCF_DT_ID,
     BCF_ERR_CHAR,
     BCF_ERR_CTG_INVALID,
     BCF_ERR_LIMITS,
     BCF_ERR_NCOLS,
     BCF_ERR_TAG_INVALID,
-    BCF_DT_ID,
     BCF_HL_FMT,
     BCF_HL_INFO,
     BCF_HT_STR,
@@ -42,8 +43,6 @@ from pysam.libchtslib cimport (
     bcf1_t,
     bcf_destroy1,
     bcf_dup,
-    bcf_init1,
-    bcf_read1,
     bcf_float_is_missing,
     bcf_float_is_vector_end,
     bcf_fmt_t,
@@ -56,12 +55,14 @@ from pysam.libchtslib cimport (
     bcf_hdr_int2id,
     bcf_hdr_t,
     bcf_info_t,
+    bcf_init1,
     bcf_int8_missing,
     bcf_int8_vector_end,
     bcf_int16_missing,
     bcf_int16_vector_end,
     bcf_int32_missing,
     bcf_int32_vector_end,
+    bcf_read1,
     bcf_unpack,
     bgzf,
     bgzf_tell,
@@ -98,39 +99,50 @@ cdef extern from *:
     Py_ssize_t _next_bar "fastpath_next_bar" (const char *s, Py_ssize_t i, Py_ssize_t n) nogil
 
 
-# sample_fields.READ_COUNT_KEYS: AD, AF, DP, then Strelka's six, then the rest. Strelka's, FREQ (VarScan) and
-# ADT (PCGR) in the header send every record to Python; the fast path takes read_counts' other rules.
+# sample_fields.READ_COUNT_KEYS, in the order of the constants below. Strelka's, FREQ (VarScan) and ADT (PCGR)
+# in the header send every record to Python; the fast path takes read_counts' other rules.
 _COUNT_KEYS = (b"AD", b"AF", b"DP", b"AU", b"CU", b"GU", b"TU", b"TAR", b"TIR",
                b"FA", b"FREQ", b"RD", b"DP4", b"ADT", b"DPT")
-DEF N_KEYS = 15
-DEF AD = 0
-DEF AF = 1
-DEF DP = 2
-DEF FIRST_STRELKA = 3
-DEF END_STRELKA = 9
-DEF FA = 9
-DEF FREQ = 10
-DEF ADT = 13
-# The shape of the value pysam's sample.get() returns (bcf_array_to_object), which read_counts checks.
-DEF V_NONE = 0
-DEF V_SCALAR = 1
-DEF V_TUPLE = 2
-DEF SYMBOL = 0
-DEF GENE_ID = 1
-DEF TRANSCRIPT = 2
-DEF HGVSC = 3
-DEF HGVSP = 4
-DEF MAX_VALUES = 64
-DEF MAX_ALLELES = 16
-DEF NOT_PREFERRED = 1000  # annotation._NOT_PREFERRED
-# _counts' answers
-DEF TO_PYTHON = -1
-DEF NO_COUNTS = 0
-DEF COUNTED = 1
-DEF MAX_FIELDS = 256
-DEF RANK_SLOTS = 4096  # a power of two; filled to three quarters at most
-DEF VAF_SLOTS = 1024  # a power of two
-_round = round
+cdef enum:
+    AD = 0
+    AF = 1
+    DP = 2
+    FIRST_STRELKA = 3  # AU CU GU TU TAR TIR
+    END_STRELKA = 9
+    FA = 9
+    FREQ = 10
+    ADT = 13
+    N_KEYS = 15
+
+cdef enum:
+    # the shape of the value pysam's sample.get() returns (bcf_array_to_object), which read_counts checks
+    V_NONE = 0
+    V_SCALAR = 1
+    V_TUPLE = 2
+
+cdef enum:
+    # _counts' answers
+    TO_PYTHON = -1
+    NO_COUNTS = 0
+    COUNTED = 1
+
+cdef enum:
+    # Converter.at: the annotation fields _annotation reads
+    SYMBOL = 0
+    GENE_ID = 1
+    TRANSCRIPT = 2
+    HGVSC = 3
+    HGVSP = 4
+
+cdef enum:
+    MAX_VALUES = 64  # per FORMAT key; more go to Python
+    MAX_ALLELES = 16
+    MAX_FIELDS = 256  # of an annotation entry
+    NOT_PREFERRED = 1000  # annotation._NOT_PREFERRED
+    RANK_SLOTS = 4096  # a power of two; filled to three quarters at most
+    VAF_SLOTS = 1024  # a power of two
+
+_round = round  # Python's round (Cython would turn round() of a C double into C's), as read_counts rounds
 _NO_ARGS = ()
 
 
@@ -449,8 +461,8 @@ cdef class Converter:
             values["filter"] = flt
             if lengths[0] != 1 or lengths[k + 1] != 1:
                 values["kind"] = "mnv" if lengths[0] == lengths[k + 1] else "indel"
-            # contracts.variant.trusted_variant, without its Python-level calls
-            variant = (<PyTypeObject *>self.variant_type).tp_new(self.variant_type, <PyObject *>_NO_ARGS, NULL)  # Variant.__new__
+            # contracts.variant.trusted_variant without its Python-level calls (tp_new is what Variant.__new__ calls)
+            variant = (<PyTypeObject *>self.variant_type).tp_new(self.variant_type, <PyObject *>_NO_ARGS, NULL)
             PyObject_GenericSetAttr(variant, "__dict__", values)
             PyObject_GenericSetAttr(variant, "__pydantic_fields_set__", self.fields_set)
             PyObject_GenericSetAttr(variant, "__pydantic_extra__", None)
