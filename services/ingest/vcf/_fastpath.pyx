@@ -271,7 +271,7 @@ cdef class Converter:
     cdef object variant_type, fields_set, severity, clean_hgvs, source
     cdef bytes ann_key
     cdef bint annotated, single_rule
-    cdef int ann_id, consequence_at, canonical_at, mane_at, need, tumour, n_ids, ranked
+    cdef int ann_id, consequence_at, canonical_at, mane_at, need, fill_need, tumour, n_ids, ranked
     cdef int at[5]  # SYMBOL, GENE_ID, TRANSCRIPT, HGVSC, HGVSP: field indexes, -1 where absent
     cdef int allele_at, allele_num_at
     cdef readonly bint enabled
@@ -325,6 +325,8 @@ cdef class Converter:
             for i, index in enumerate((ann_format.symbol, ann_format.gene_id, ann_format.transcript,
                                        ann_format.hgvsc, ann_format.hgvsp)):
                 self.at[i] = _index(index)
+            # _fill splits an entry only as far as the last field it reads
+            self.fill_need = max(self.consequence_at, *(self.at[i] for i in range(5))) + 1
             # choose_annotation's condition for _choose_single_alt when a record has one ALT
             self.single_rule = ann_format.canonical is not None or ann_format.mane is None
         self.tumour = -1 if tumour_index is None else tumour_index
@@ -753,9 +755,9 @@ cdef class Converter:
         # annotation._annotation (with clean_hgvs) on the chosen entry, split to the fields it reads
         cdef Py_ssize_t starts[MAX_FIELDS]
         cdef Py_ssize_t ends[MAX_FIELDS]
-        if self.need > MAX_FIELDS:
+        if self.fill_need > MAX_FIELDS:
             return False
-        cdef int count = _split(s, n, self.need, starts, ends)
+        cdef int count = _split(s, n, self.fill_need, starts, ends)
         cdef int index = self.at[SYMBOL]
         if index < 0 or index >= count or starts[index] == ends[index]:
             index = self.at[GENE_ID]
