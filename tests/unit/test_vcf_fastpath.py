@@ -71,6 +71,12 @@ EDGE_RECORDS = [
     "C\tT,*\tPASS\t.\tGT:AD:AF:DP\t1/2:5,3,1:0.3,0.1:9\t0/0:9,0,0:0,0:9",
     "C\tT,G\tPASS\tCSQ=T|missense_variant|M|G18|E18|T23|||YES|,,G|stop_lost|H|G18|E18|T24|T24:c.9C>G|%3F|YES|"
     "\tGT:AD:AF:DP\t1/2:5,3,2:0.3,0.2:10\t0/0:9,0,0:0,0:9",
+    "G\tA\tPASS\tCSQ=A|missense_variant|M|G19|E19|T30|c.1_2ins[chr5:100[|||,A|missense_variant|M|G19|E19|T31|||NO|,"
+    "A|intron_variant|L|G19|E19|T32|||1|\tGT:AD:AF:DP\t0/1:8,2:0.2:10\t0/0:9,0:0:9",
+    "G\tA\tPASS\tCSQ=A|intron_variant|L|G20|E20|T33|||YES|,A|stop_gained|H|G20|E20|T34||p.X1YESY||NM_20.1,"
+    "A|stop_gained|H|G20|E20|T35||||NM_20.2\tGT:AD:AF:DP\t0/1:8,2:0.2:10\t0/0:9,0:0:9",
+    "G\tA\tPASS\tCSQ=X|missense_variant|M|G21|E21|T36||||,X|missense_variant|M|G21|E21|T37||||"
+    "\tGT:AD:AF:DP\t0/1:8,2:0.2:10\t0/0:9,0:0:9",
     # an empty CSQ entry: pysam gives None for it and _choose_single_alt fails (AttributeError), both ways
     "T\tG\tPASS\tCSQ=G|missense_variant|M|G8&G9|E8|T10|||YES|,,G|intron_variant\tGT:AD:AF:DP\t0/1:8,2:0.2:10\t0/0:9,0:0:9",
 ]
@@ -243,3 +249,23 @@ def test_fast_path_agrees_with_python_on_read_count_edge_cases(tmp_path):
     path = tmp_path / "counts.vcf"
     path.write_text(COUNTS_HEADER + "\n".join(lines) + "\n", encoding="utf-8")
     assert _assert_same(path) == len(COUNTS_RECORDS)
+
+
+# Lines htslib fails on in different ways (VariantFile.__next__'s exceptions, which the C loop raises alike).
+FAILING_LINES = {
+    "format-without-samples": "chr1\t100\t.\tA\tT\t.\tPASS\t.\tGT:AD",
+    "duplicate-format-tag": "chr1\t100\t.\tA\tT\t.\tPASS\t.\tGT:AD:AD\t0/1:1,2:3,4",
+    "bad-integer": "chr1\t100\t.\tA\tT\t.\tPASS\t.\tGT:AD\t0/1:1,x",
+    "too-many-format-keys": "chr1\t100\t.\tA\tT\t.\tPASS\t.\t" + ":".join(["GT"] + [f"X{i}" for i in range(300)])
+    + "\t0/1",
+    "no-sample-column": "chr1\t100\t.\tA\tT\t.\tPASS\t.",
+    "undeclared-contig": "chr 1\t100\t.\tA\tT\t.\tPASS\t.\tGT\t0/1",
+}
+
+
+@pytest.mark.parametrize("name", FAILING_LINES)
+def test_fast_path_fails_like_python_on_bad_records(tmp_path, name):
+    good = _edge_line(99, COUNTS_RECORDS[0])
+    path = tmp_path / f"{name}.vcf"
+    path.write_text(f"{COUNTS_HEADER}{good}\n{FAILING_LINES[name]}\n{good}\n", encoding="utf-8")
+    _assert_same(path)
