@@ -187,6 +187,7 @@ def _assert_same(path: Path, **kwargs) -> int:
 
 
 def _corpus() -> list[Path]:
+    assert (SHARED / "MANIFEST.md").is_file(), f"test corpus not found at {SHARED}"
     files = [p for p in sorted(SHARED.rglob("*")) if p.is_file() and p.name.endswith((".vcf", ".vcf.gz", ".bcf"))]
     return files + sorted(BADINPUT.glob("*.vcf"))
 
