@@ -197,7 +197,8 @@ class VcfReader:
             )
 
     def _convert(self, record: Any, number: int) -> list[Variant]:
-        """The Variants of one record (one per real ALT allele). Runs once per record: keep it lean."""
+        """The Variants of one record (one per real ALT allele): the records _fastpath leaves to Python, and the
+        reference the fast path is tested against (tests/unit/test_vcf_fastpath.py)."""
         alts = record.alts
         if not alts:
             return []
