@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepare everything `make up` needs, reusing what is already there:
-#   1. .venv with `pip install -e .[dev]` (redone when pyproject.toml changes)
+#   1. .venv with `pip install -e .[dev]` (redone when pyproject.toml, setup.py or the Cython fast path changes)
 #   2. Kafka jars in $ONCORELAY_INFRA_DIR/kafka/libs (Maven; refetched when infra/kafka/pom.xml changes)
 #   3. FerretDB binary $ONCORELAY_INFRA_DIR/bin/ferretdb (Go; rebuilt when infra/ferretdb/* changes)
 #   4. Prometheus and promtool (Debian's `prometheus` package) for the alert-rule and dashboard tests
@@ -24,10 +24,10 @@ if [[ ! -x $PY ]]; then
   log "creating virtualenv $VENV"
   "$(command -v python3.11 || command -v python3)" -m venv "$VENV"
 fi
-want=$(hash_of pyproject.toml)
+want=$(hash_of pyproject.toml setup.py services/ingest/vcf/_fastpath.pyx)
 stamp="$VENV/.oncorelay-installed"
 if [[ $(cat "$stamp" 2>/dev/null) != "$want" ]]; then
-  log "pip install -e .[dev] (pyproject.toml changed or first install)"
+  log "pip install -e .[dev] (pyproject.toml, setup.py or _fastpath.pyx changed, or first install)"
   quietly pip "$PY" -m pip install -e '.[dev]'
   echo "$want" >"$stamp"
 else

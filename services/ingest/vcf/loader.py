@@ -8,14 +8,15 @@ import gzip
 import os
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pysam
 
 from contracts.reasons import RejectionCode
-from contracts.variant import DEFAULTS, Variant, trusted_variant
+from contracts.variant import _ALL_FIELDS_SET, DEFAULTS, Variant, trusted_variant
+from services.ingest.vcf import _fastpath
 from services.ingest.vcf import annotation as ann
 from services.ingest.vcf.classify import (
     NON_VARIANT_ALTS,
@@ -50,12 +51,8 @@ _STRELKA_KEYS = frozenset({"AU", "CU", "GU", "TU", "TAR", "TIR"})
 _TEMPLATE: dict[str, Any] = {**DEFAULTS, "kind": "snv"}
 
 
-def variant_document(variant: Variant) -> dict[str, Any]:
-    """`variant.model_dump(exclude_none=True)` for the flat Variant model, about four times faster.
-
-    Every Variant field is a str, int or float, so the model's __dict__ already is its JSON-ready dump.
-    """
-    return {name: value for name, value in variant.__dict__.items() if value is not None}
+# `variant.model_dump(exclude_none=True)` for the flat Variant model (its __dict__ without None values), in C.
+variant_document = _fastpath.variant_document
 
 
 @contextmanager
@@ -122,59 +119,42 @@ class VcfReader:
             "annotation_key": self._ann_key,
             "tumour_sample": self.tumour_sample,
         }
+        self._fast = _fastpath.Converter(
+            _TEMPLATE, Variant, _ALL_FIELDS_SET, self._ann_key, self._ann_format, ann.severity, ann.clean_hgvs,
+            self._tumour_index,
+        )
 
-    def variants(self) -> Iterator[Variant]:
-        """Stream one Variant per ALT allele; reference blocks (ALT '.', <NON_REF>, <*>) are skipped."""
-        records = iter(self._file)
-        number = 0
-        held: list[Variant] = []
-        hold_last = self._last_line_cut
-        tell = self._file.tell
-        last_offset = tell()
-        # A line no longer than the limit cannot hold a longer INFO; for BGZF the difference of virtual offsets
-        # is exact within a block and huge across blocks, so crossing a block triggers the exact check.
-        max_info = self.max_info_bytes // 4 if self._kind == "bcf" else self.max_info_bytes
-        while True:
-            try:
-                record = next(records)
-            except StopIteration:
-                break
-            except (OSError, ValueError) as error:
-                if hold_last and _exhausted(records):  # htslib failed on the cut last line itself
-                    raise self._cut_last_record(number + 1) from error
-                raise self._record_error(number + 1, error) from error
-            number += 1
-            if number == 1 and self._ambiguous_samples:
-                raise VcfRejected(
-                    RejectionCode.NO_TUMOUR_SAMPLE,
-                    f"the VCF has samples {self._ambiguous_samples} and none can be identified as the tumour; "
-                    "add ##tumor_sample=<name> to the header or name the tumour column TUMOR",
-                )
-            offset = tell()
-            if offset - last_offset > max_info:  # cheap bound first; the exact check is rare
-                self._check_info_size(record, number, last_offset, offset)
-            last_offset = offset
-            try:
-                converted = self._convert(record, number)
-            except VcfRejected:
-                raise
-            except (ValueError, KeyError, TypeError, OSError, AssertionError, IndexError) as error:
-                if hold_last and _exhausted(records):  # e.g. the cut last line lost its sample column
-                    raise self._cut_last_record(number) from error
-                raise self._record_error(number, error) from error
-            if hold_last:
-                # The last line of this text file is cut short (no final newline, missing values): never pass it on.
-                yield from held
-                held = converted
-            else:
-                yield from converted
-        if number == 0:
-            raise VcfRejected(
-                RejectionCode.NO_VARIANTS_SECTION,
-                f"{os.path.basename(self.path)} has a valid header but no records after the #CHROM line",
-            )
-        if hold_last:
-            raise self._cut_last_record(number)
+    def variants(self) -> Generator[Variant, None, None]:
+        """Stream one Variant per ALT allele; reference blocks (ALT '.', <NON_REF>, <*>) are skipped.
+
+        A generator of the loop in C (_fastpath.Converter.variants): the common record is converted there, any
+        other by _convert; every rejection comes from the methods below.
+        """
+        return self._fast.variants(self, self._file)
+
+    def _no_tumour_sample(self) -> VcfRejected:
+        return VcfRejected(
+            RejectionCode.NO_TUMOUR_SAMPLE,
+            f"the VCF has samples {self._ambiguous_samples} and none can be identified as the tumour; "
+            "add ##tumor_sample=<name> to the header or name the tumour column TUMOR",
+        )
+
+    def _no_records(self) -> VcfRejected:
+        return VcfRejected(
+            RejectionCode.NO_VARIANTS_SECTION,
+            f"{os.path.basename(self.path)} has a valid header but no records after the #CHROM line",
+        )
+
+    @staticmethod
+    def _exhausted(records: Iterator) -> bool:
+        """True when nothing follows the record htslib just failed on (so that record was the file's last line)."""
+        try:
+            next(records)
+        except StopIteration:
+            return True
+        except (OSError, ValueError):
+            return False
+        return False
 
     def _cut_last_record(self, number: int) -> VcfRejected:
         return VcfRejected(
@@ -217,7 +197,8 @@ class VcfReader:
             )
 
     def _convert(self, record: Any, number: int) -> list[Variant]:
-        """The Variants of one record (one per real ALT allele). Runs once per record: keep it lean."""
+        """The Variants of one record (one per real ALT allele): the records _fastpath leaves to Python, and the
+        reference the fast path is tested against (tests/unit/test_vcf_fastpath.py)."""
         alts = record.alts
         if not alts:
             return []
@@ -345,17 +326,6 @@ class VcfReader:
         if partners is not None:
             values["gene"] = partners[0] or values.get("gene")
             values["partner_gene"] = partners[1]
-
-
-def _exhausted(records: Iterator) -> bool:
-    """True when nothing follows the record htslib just failed on (so that record was the file's last line)."""
-    try:
-        next(records)
-    except StopIteration:
-        return True
-    except (OSError, ValueError):
-        return False
-    return False
 
 
 def _sniff(path: str) -> tuple[str, str | None]:
