@@ -103,6 +103,9 @@ def test_canonical_transcript_wins_over_a_more_severe_non_canonical_one(shared_d
     # Without any canonical entry the most severe consequence wins.
     plain = [e.replace("|YES|", "||") for e in entries]
     assert ann.choose_annotation(fmt, plain, "T", ("C",), 0).transcript == "ENST1"
+    # An empty entry (",," in the VCF; pysam reads it as None) is skipped, not an error.
+    assert ann.choose_annotation(fmt, [entries[0], None, entries[1]], "T", ("C",), 0).transcript == "ENST2"
+    assert ann.choose_annotation(fmt, [entries[0], ""], "T", ("C",), 0).transcript == "ENST1"
 
 
 def test_fast_and_allele_matching_paths_choose_the_same_entry(shared_data):

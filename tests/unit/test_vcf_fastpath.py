@@ -77,7 +77,7 @@ EDGE_RECORDS = [
     "A|stop_gained|H|G20|E20|T35||||NM_20.2\tGT:AD:AF:DP\t0/1:8,2:0.2:10\t0/0:9,0:0:9",
     "G\tA\tPASS\tCSQ=X|missense_variant|M|G21|E21|T36||||,X|missense_variant|M|G21|E21|T37||||"
     "\tGT:AD:AF:DP\t0/1:8,2:0.2:10\t0/0:9,0:0:9",
-    # an empty CSQ entry: pysam gives None for it and _choose_single_alt fails (AttributeError), both ways
+    # an empty CSQ entry (pysam gives None for it): skipped
     "T\tG\tPASS\tCSQ=G|missense_variant|M|G8&G9|E8|T10|||YES|,,G|intron_variant\tGT:AD:AF:DP\t0/1:8,2:0.2:10\t0/0:9,0:0:9",
 ]
 

@@ -639,7 +639,7 @@ cdef class Converter:
             comma = <const char *>memchr(entry, b",", end - entry)
             size = (end if comma == NULL else comma) - entry
             if size == 0:
-                return False  # pysam gives None for an empty entry, on which _choose_single_alt fails
+                return False  # an empty entry (pysam gives None): rare, left to the Python rules
             where = _field(entry, size, self.consequence_at, &length)
             if where >= 0:
                 rank = self._rank(entry + where, length)

@@ -239,6 +239,8 @@ def _choose_single_alt(fmt: AnnotationFormat, entries: Sequence[str]) -> str | l
     consequence_at, canonical_at = fmt.consequence, fmt.canonical
     ranked = []
     for position, entry in enumerate(entries):
+        if not entry:  # an empty entry (",," in the INFO value; pysam gives None for it)
+            continue
         head = entry.split("|", consequence_at + 1)
         if len(head) <= consequence_at:
             continue
