@@ -49,6 +49,7 @@ async def prepare() -> None:
     await declare_topics(app)
     await until_done(lambda: ensure_indexes(db), health, "creating indexes")
     await until_done(lambda: store.ensure_indexes(db), health, "creating notify indexes")
+    await until_done(lambda: store.queue_open_escalations(db), health, "queueing open escalations")
     await until_done(lambda: directory.ensure_operator_subscriptions(db, settings.webhook_targets()), health,
                      "registering the operator's webhook subscriptions")
     ready.set()
