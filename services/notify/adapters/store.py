@@ -239,7 +239,7 @@ async def append_stream_event(db: AsyncDatabase, team_id: str, event: str, data:
             marker, added_before = await db.stream_dedupe.find_one({"_id": marker_id}), True
     seq = int(marker["seq"])
     await db.stream_events.replace_one(
-        {"_id": f"{team_id}:{seq:012d}"},
+        {"_id": stream_event_id(team_id, seq)},
         {"team_id": team_id, "seq": seq, "event": event, "data": data, "dedupe": dedupe, "at": datetime.now(UTC)},
         upsert=True,
     )
@@ -247,8 +247,24 @@ async def append_stream_event(db: AsyncDatabase, team_id: str, event: str, data:
 
 
 async def stream_events_after(db: AsyncDatabase, team_id: str, seq: int, limit: int = 100) -> list[dict]:
-    query = {"team_id": team_id, "seq": {"$gt": seq}}
-    return [d async for d in db.stream_events.find(query).sort("seq", 1).limit(limit)]
+    """The team's events numbered above `seq`, oldest first, at most `limit`.
+
+    Read by `_id` (each event's id is its team and number), up to the team's counter: a connected stream
+    asks every second, and a query on `seq` would scan every event of every team each time. A number
+    reserved but never used (see append_stream_event) is skipped."""
+    latest = await latest_stream_seq(db, team_id)
+    events: list[dict] = []
+    number = seq
+    while number < latest and len(events) < limit:
+        number += 1
+        if event := await db.stream_events.find_one({"_id": stream_event_id(team_id, number)}):
+            events.append(event)
+    return events
+
+
+def stream_event_id(team_id: str, seq: int) -> str:
+    """The `_id` of a team's event number `seq`."""
+    return f"{team_id}:{seq:012d}"
 
 
 async def latest_stream_seq(db: AsyncDatabase, team_id: str) -> int:
