@@ -50,8 +50,9 @@ class Variant(BaseModel):
 DEFAULTS: dict[str, Any] = {
     name: None if field.is_required() else field.default for name, field in Variant.model_fields.items()
 }
-# Shared by every trusted Variant: it already holds every field, so pydantic's `.add` on assignment is a no-op.
-_ALL_FIELDS_SET = set(Variant.model_fields)
+# The fields-set shared by every trusted Variant (trusted_variant, ingest's C fast path): it already holds
+# every field, so pydantic's `.add` on assignment is a no-op.
+ALL_FIELDS_SET = set(Variant.model_fields)
 _new = Variant.__new__
 _set = object.__setattr__
 
@@ -64,7 +65,7 @@ def trusted_variant(values: dict[str, Any]) -> Variant:
     """
     variant = _new(Variant)
     _set(variant, "__dict__", values)
-    _set(variant, "__pydantic_fields_set__", _ALL_FIELDS_SET)
+    _set(variant, "__pydantic_fields_set__", ALL_FIELDS_SET)
     _set(variant, "__pydantic_extra__", None)
     _set(variant, "__pydantic_private__", None)
     return variant

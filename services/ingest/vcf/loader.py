@@ -15,7 +15,7 @@ from typing import Any
 import pysam
 
 from contracts.reasons import RejectionCode
-from contracts.variant import _ALL_FIELDS_SET, DEFAULTS, Variant, trusted_variant
+from contracts.variant import ALL_FIELDS_SET, DEFAULTS, Variant, trusted_variant
 from services.ingest.vcf import _fastpath
 from services.ingest.vcf import annotation as ann
 from services.ingest.vcf.classify import (
@@ -120,7 +120,7 @@ class VcfReader:
             "tumour_sample": self.tumour_sample,
         }
         self._fast = _fastpath.Converter(
-            _TEMPLATE, Variant, _ALL_FIELDS_SET, self._ann_key, self._ann_format, ann.severity, ann.clean_hgvs,
+            _TEMPLATE, Variant, ALL_FIELDS_SET, self._ann_key, self._ann_format, ann.severity, ann.clean_hgvs,
             self._tumour_index,
         )
 
