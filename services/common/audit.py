@@ -1,6 +1,6 @@
 """The append-only audit trail (`audit` collection): who or which service did what to which case, and when.
 
-Entries have the shape notify's store.audit writes: {at, actor, action, case_id, alert_id, detail}.
+Every entry has the shape `entry` gives: {at, actor, action, case_id, alert_id, detail}.
 oncorelay only ever inserts into this collection; nothing updates or deletes an entry, and the
 payload retention job (services.ingest.retention) leaves it alone.
 
@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 DUPLICATE_KEY = 11000
 
@@ -34,10 +34,7 @@ async def record_once(
     db: AsyncDatabase, effect_id: str, actor: str, action: str, case_id: str | None, alert_id: str | None, detail: dict
 ) -> None:
     """Append the entry of the effect `effect_id` unless it is already recorded (an existing entry is never changed)."""
-    try:
-        await db.audit.insert_one({"_id": effect_id, **entry(actor, action, case_id, alert_id, detail)})
-    except DuplicateKeyError:
-        pass  # recorded by an earlier attempt
+    await record_each_once(db, [Effect(effect_id, actor, action, case_id, alert_id, detail)])
 
 
 class Effect(NamedTuple):
@@ -52,7 +49,8 @@ class Effect(NamedTuple):
 
 
 async def record_each_once(db: AsyncDatabase, effects: list[Effect]) -> None:
-    """`record_once` for several effects in one round trip (entries already recorded are left as they are)."""
+    """Append each effect's entry unless it is already recorded (recorded by an earlier attempt: left as it is),
+    all in one round trip."""
     documents = [{"_id": e.effect_id, **entry(e.actor, e.action, e.case_id, e.alert_id, e.detail)} for e in effects]
     try:
         await db.audit.insert_many(documents, ordered=False)

@@ -65,6 +65,9 @@ class _Collection:
     async def insert_one(self, document: dict) -> None:
         self.documents.append(document)
 
+    async def insert_many(self, documents: list[dict], ordered: bool = True) -> None:
+        self.documents.extend(documents)
+
 
 class _Db:
     def __init__(self) -> None:
