@@ -9,6 +9,16 @@ from services.common import audit, metrics
 from services.common.case_state import order_key, stage_of
 
 
+def timeline_key(result_key: str, stage: str) -> str:
+    """What makes a timeline entry unique: one per (result, stage)."""
+    return f"{result_key}|{stage}"
+
+
+def timeline_entry(result_key: str, stage: str, at: datetime, detail: str) -> dict:
+    """One entry of a case's timeline."""
+    return {"stage": stage, "result_key": result_key, "at": at, "detail": detail}
+
+
 async def upsert_case(db: AsyncDatabase, case_id: str, fields: dict) -> dict:
     """Create the case if new; set descriptive fields that belong to the case (not its state).
 
@@ -69,11 +79,11 @@ async def advance_case_through(
         update["$max"] = {"state_order": key}
         update["$set"] = {"state": final_stage, "state_result_key": result_key, "state_from": key, "updated_at": now}
     recorded = set(case.get("timeline_keys", []))
-    missing = [(stage, detail) for stage, detail in steps if f"{result_key}|{stage}" not in recorded]
+    missing = [(stage, detail) for stage, detail in steps if timeline_key(result_key, stage) not in recorded]
     if missing:
         update["$push"] = {"timeline": {"$each": [
-            {"stage": stage, "result_key": result_key, "at": now, "detail": detail} for stage, detail in missing]}}
-        update["$addToSet"] = {"timeline_keys": {"$each": [f"{result_key}|{stage}" for stage, _ in missing]}}
+            timeline_entry(result_key, stage, now, detail) for stage, detail in missing]}}
+        update["$addToSet"] = {"timeline_keys": {"$each": [timeline_key(result_key, stage) for stage, _ in missing]}}
     current = case
     if update:  # no projection: FerretDB does not implement findAndModify's `fields`
         current = await db.cases.find_one_and_update({"_id": case_id}, update, return_document=ReturnDocument.AFTER)

@@ -23,7 +23,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from contracts.findings import reportable
+from services.common import audit as audit_trail
 from services.common import packed
+from services.common.cases import timeline_entry, timeline_key
 
 INDEXES: dict[str, list[list[tuple[str, int]]]] = {
     "alerts": [[("case_id", 1)], [("treating_site", 1), ("status", 1)], [("status", 1), ("escalation_due_at", 1)]],
@@ -276,8 +278,7 @@ async def latest_stream_seq(db: AsyncDatabase, team_id: str) -> int:
 
 async def audit(db: AsyncDatabase, actor: str, action: str, case_id: str, alert_id: str | None, detail: dict) -> None:
     """Append one audit record (never updated or deleted by oncorelay)."""
-    await db.audit.insert_one({"at": datetime.now(UTC), "actor": actor, "action": action, "case_id": case_id,
-                               "alert_id": alert_id, "detail": detail})
+    await audit_trail.record(db, actor, action, case_id, alert_id, detail)
 
 
 async def record_escalation(db: AsyncDatabase, doc: dict) -> bool:
@@ -342,12 +343,12 @@ async def case_site(db: AsyncDatabase, case_id: str) -> str | None:
 async def add_timeline_step(db: AsyncDatabase, case_id: str, result_key: str, step: str, detail: str) -> None:
     """Put a step that is not a case state (e.g. 'delivered') on the case's timeline, once per result.
 
-    Same entry shape and de-duplication key as services.common.cases.advance_case; one conditional write
+    Same entry and de-duplication key as services.common.cases.advance_case; one conditional write
     (our FerretDB finds it by `_id`, infra/ferretdb/patches/0003).
     """
-    entry_key = f"{result_key}|{step}"
+    key = timeline_key(result_key, step)
     await db.cases.update_one(
-        {"_id": case_id, "timeline_keys": {"$ne": entry_key}},
-        {"$push": {"timeline": {"stage": step, "result_key": result_key, "at": datetime.now(UTC), "detail": detail}},
-         "$addToSet": {"timeline_keys": entry_key}},
+        {"_id": case_id, "timeline_keys": {"$ne": key}},
+        {"$push": {"timeline": timeline_entry(result_key, step, datetime.now(UTC), detail)},
+         "$addToSet": {"timeline_keys": key}},
     )
