@@ -71,3 +71,7 @@ async def test_open_alerts_from_before_the_queue_are_queued_at_start(db):
     assert await store.queue_open_escalations(db) == 1
     assert await store.queue_open_escalations(db) == 0  # idempotent
     assert await overdue_ids(db, NOW) == ["A-OLD"]
+    # done once per database: later start-ups do not scan the alerts again
+    await db.alerts.insert_one({"_id": "A-UNQUEUED", "status": "open", "escalation_due_at": NOW})
+    assert await store.queue_open_escalations(db) == 0
+    assert "A-UNQUEUED" not in await queued(db)

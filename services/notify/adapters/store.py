@@ -10,6 +10,7 @@ Collections:
   {_id: "<team>|<dedupe>", seq} (the number reserved for an event) and `counters`
 - `audit` (append-only) {at, actor, action, case_id, alert_id, detail}
 - `escalations` {_id: "<alert_id>|<level>", ...}, `decisions` {_id: decision_id, ...}
+- `migrations` {_id, at}: one-off data changes already done on this database
 - `escalation_queue` {_id: alert_id, due_at}: the alerts that may still escalate, so the escalation timer
   reads this small collection, not every alert ever raised (FerretDB/SQLite scans for any filter but `_id`:
   measured 390 ms of its CPU per check over 4,000 alerts, every 5 s). The alert stays the truth: an entry
@@ -119,15 +120,23 @@ async def overdue_alerts(db: AsyncDatabase, now: datetime, limit: int = 100) -> 
     return overdue
 
 
+_ESCALATION_QUEUE_MIGRATION = "escalation_queue"
+
+
 async def queue_open_escalations(db: AsyncDatabase) -> int:
-    """Queue every open alert that may still escalate (once at start: alerts raised before the queue existed);
-    returns how many were added. The one full scan of `alerts`, at start-up only."""
+    """Queue every open alert that may still escalate, raised before the queue existed; returns how many were
+    added. A full scan of `alerts`, so it runs once per database: the `migrations` marker written after it
+    makes later start-ups skip it (a crash before the marker only makes the next start-up redo it, harmlessly)."""
+    if await db.migrations.find_one({"_id": _ESCALATION_QUEUE_MIGRATION}) is not None:
+        return 0
     added = 0
     async for alert in db.alerts.find({"status": "open", "escalation_due_at": {"$ne": None}},
                                       {"escalation_due_at": 1}):
         result = await db.escalation_queue.update_one(
             {"_id": alert["_id"]}, {"$setOnInsert": {"due_at": alert["escalation_due_at"]}}, upsert=True)
         added += result.upserted_id is not None
+    await db.migrations.update_one({"_id": _ESCALATION_QUEUE_MIGRATION},
+                                   {"$setOnInsert": {"at": datetime.now(UTC), "queued": added}}, upsert=True)
     return added
 
 
