@@ -638,9 +638,7 @@ cdef class Converter:
         while True:
             comma = <const char *>memchr(entry, b",", end - entry)
             size = (end if comma == NULL else comma) - entry
-            if size == 0:
-                return False  # an empty entry (pysam gives None): rare, left to the Python rules
-            where = _field(entry, size, self.consequence_at, &length)
+            where = _field(entry, size, self.consequence_at, &length) if size > 0 else -1  # an empty entry is skipped
             if where >= 0:
                 rank = self._rank(entry + where, length)
                 if best == NULL or rank < best_rank:
