@@ -57,6 +57,18 @@ async def db():
     await client.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing integration test's report carries the log tails of the service processes running then:
+    CI keeps only the printed output, not pytest's tmp dir where the logs are."""
+    report = yield
+    if report.failed and call.when == "call":
+        for services in ServiceProcesses.running:
+            for name in services.processes:
+                report.sections.append((f"{name} log ({services.log_dir})", services.log_tail(name, 60)))
+    return report
+
+
 def wait_until(predicate, timeout_s: float, what: str):
     """Poll `predicate` until it returns something truthy; fail with `what` after the timeout."""
     deadline = time.monotonic() + timeout_s

@@ -6,16 +6,30 @@ import json
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 
-def produce(bootstrap: str, topic: str, key: bytes | None, value: bytes) -> None:
+def produce(bootstrap: str, topic: str, key: bytes | None, value: bytes, partition: int | None = None) -> None:
+    """Send one record and wait for the broker's acknowledgement (to `partition`, else by key)."""
     async def run():
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_request_size=4 * 1024 * 1024)
         await producer.start()
         try:
-            await producer.send_and_wait(topic, value, key=key)
+            await producer.send_and_wait(topic, value, key=key, partition=partition)
         finally:
             await producer.stop()
 
     asyncio.run(run())
+
+
+def partition_count(bootstrap: str, topic: str) -> int:
+    """How many partitions `topic` has."""
+    async def run():
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+        await producer.start()
+        try:
+            return len(await producer.partitions_for(topic))
+        finally:
+            await producer.stop()
+
+    return asyncio.run(run())
 
 
 def read_all(bootstrap: str, topic: str, idle_s: float = 1.5) -> list[tuple[bytes | None, dict]]:

@@ -27,7 +27,7 @@ from services.annotate.domain.oncotree import OncoTree
 from services.annotate.domain.triage import RuleSet
 from services.annotate.process import ONCOTREE_TABLE
 from services.common import packed
-from tests.support.kafka import produce
+from tests.support.kafka import partition_count, produce
 from tests.support.receiver import WebhookReceiver
 from tests.support.services import REPO, ServiceProcesses, base_env, free_port
 from tests.support.smtp import SmtpServer
@@ -68,13 +68,14 @@ class NotifyStack:
         self.receivers.append(receiver)
         return receiver
 
-    def raise_alert(self, name: str, **changes) -> dict:
+    def raise_alert(self, name: str, partition: int | None = None, **changes) -> dict:
         """Produce an MtbReviewRequired for case self.case(name) (fresh alert id) and return it."""
         case_id = self.case(name)
         result_key = EXAMPLE["result_key"].replace("@", f"-{case_id}@")
         alert = {**EXAMPLE, "alert_id": f"al-{secrets.token_hex(6)}", "case_id": case_id, "result_key": result_key,
                  "raised_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"), **changes}
-        produce(self.env["ONCORELAY_KAFKA_BOOTSTRAP"], topics.MTB_ALERTS, case_id.encode(), json.dumps(alert).encode())
+        produce(self.env["ONCORELAY_KAFKA_BOOTSTRAP"], topics.MTB_ALERTS, case_id.encode(), json.dumps(alert).encode(),
+                partition)
         return alert
 
     def seed_case(self, name: str, site: str) -> str:
@@ -152,16 +153,27 @@ def start_notify_stack(work: Path, **overrides: str) -> NotifyStack:
 
 
 def _warm_up(stack: NotifyStack, timeout_s: float = 60) -> None:
-    """Wait until notify consumes: its new group starts at the end of the alerts topic (earlier tests'
-    alerts are not this stack's business), so raise warm-up alerts until one is recorded."""
+    """Wait until notify has consumed on every partition of the alerts topic.
+
+    Its new group starts at the end of the topic (earlier tests' alerts are not this stack's business). A
+    partition where the group has consumed nothing has no committed offset, so after any rebalance it would
+    start at the end again and skip an alert raised meanwhile; one recorded alert per partition rules that out.
+    """
     deadline = time.monotonic() + timeout_s
+    for partition in range(partition_count(stack.env["ONCORELAY_KAFKA_BOOTSTRAP"], topics.MTB_ALERTS)):
+        while not _consumed(stack, stack.raise_alert(f"WARM-UP-{partition}", partition=partition)):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"notify did not consume alerts on partition {partition}")
+
+
+def _consumed(stack: NotifyStack, alert: dict, wait_s: float = 2) -> bool:
+    """Whether notify records `alert` within `wait_s` seconds."""
+    deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
-        alert = stack.raise_alert("WARM-UP")
-        for _ in range(10):
-            if stack.db.alerts.find_one({"_id": alert["alert_id"]}):
-                return
-            time.sleep(0.2)
-    raise AssertionError("notify did not start consuming alerts")
+        if stack.db.alerts.find_one({"_id": alert["alert_id"]}):
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def stop_notify_stack(stack: NotifyStack) -> None:

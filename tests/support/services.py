@@ -33,6 +33,8 @@ def http_status(url: str, timeout: float = 2) -> int | None:
 class ServiceProcesses:
     """The three services, each a `python -m services.<name>` process with its own port and log."""
 
+    running: "list[ServiceProcesses]" = []  # every set with a started process, for failure reports
+
     def __init__(self, env: dict[str, str], log_dir: Path) -> None:
         self.env = env
         self.log_dir = log_dir
@@ -51,6 +53,8 @@ class ServiceProcesses:
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", f"services.{name}"], cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
+        if self not in ServiceProcesses.running:
+            ServiceProcesses.running.append(self)
 
     def wait_ready(self, name: str, timeout_s: float = 120) -> None:
         deadline = time.monotonic() + timeout_s
@@ -87,6 +91,8 @@ class ServiceProcesses:
     def stop_all(self) -> None:
         for name in self.processes:
             self.kill(name, signal.SIGTERM)
+        if self in ServiceProcesses.running:
+            ServiceProcesses.running.remove(self)
 
     def log_tail(self, name: str, lines: int = 40) -> str:
         path = self.log_dir / f"{name}.log"
