@@ -151,12 +151,19 @@ async def _wait_for(sink: AlertSink, ids: set[str], timeout_s: float, progress: 
 
 
 async def latency(lab: Lab, sink: AlertSink, rate: float, duration_s: float, progress: Progress,
-                  wait_s: float = 60) -> dict:
-    """Publish at a steady `rate` for `duration_s`; publish-to-alert p50/p99 of what arrived."""
+                  wait_s: float = 60, warmup_s: float = 0) -> dict:
+    """Publish at a steady `rate` for `warmup_s` + `duration_s`; publish-to-alert p50/p99 of what arrived.
+
+    It is one unbroken stream: the percentiles cover the results sent after the first `warmup_s`
+    seconds, and the warm-up's own (a cold broker and services) are returned under "warmup", so a
+    backlog left by the warm-up still counts against the measured results.
+    """
     prefix = f"LAT{uuid.uuid4().hex[:6].upper()}"
-    total = int(rate * duration_s)
+    warmup = int(rate * warmup_s)
+    total = warmup + int(rate * duration_s)
     sent: dict[str, float] = {}
-    task = progress.add_task(f"latency: {rate:g} results/s for {duration_s:g} s", total=total)
+    label = f"latency: {rate:g} results/s for {duration_s:g} s" + (f" after {warmup_s:g} s warm-up" if warmup else "")
+    task = progress.add_task(label, total=total)
     start = time.monotonic()
     late_sends = 0
     for n in range(total):
@@ -172,18 +179,25 @@ async def latency(lab: Lab, sink: AlertSink, rate: float, duration_s: float, pro
     await lab.producer.flush()
     await _wait_for(sink, set(sent), wait_s, progress, task, lab)
     with sink.lock:
-        latencies = [sink.arrivals[r] - t for r, t in sent.items() if r in sink.arrivals]
+        arrivals = dict(sink.arrivals)
+    latencies = [arrivals[r] - t if r in arrivals else None for r, t in sent.items()]  # in sending order
+    summary = {"published": total - warmup, "rate_per_s": rate, "duration_s": duration_s, "late_sends": late_sends,
+               **_percentiles(latencies[warmup:])}
+    if warmup:
+        summary["warmup"] = {"published": warmup, "duration_s": warmup_s, **_percentiles(latencies[:warmup])}
+    return summary
+
+
+def _percentiles(latencies: list[float | None]) -> dict:
+    """Alerts received and their latency percentiles (None: the alert never arrived)."""
+    arrived = [x for x in latencies if x is not None]
     return {
-        "published": total,
-        "rate_per_s": rate,
-        "duration_s": duration_s,
-        "alerts_received": len(latencies),
-        "late_sends": late_sends,
-        "p50_s": round(_quantile(latencies, 0.5), 4) if latencies else None,
-        "p90_s": round(_quantile(latencies, 0.9), 4) if latencies else None,
-        "p99_s": round(_quantile(latencies, 0.99), 4) if latencies else None,
-        "max_s": round(max(latencies), 4) if latencies else None,
-        "mean_s": round(statistics.fmean(latencies), 4) if latencies else None,
+        "alerts_received": len(arrived),
+        "p50_s": round(_quantile(arrived, 0.5), 4) if arrived else None,
+        "p90_s": round(_quantile(arrived, 0.9), 4) if arrived else None,
+        "p99_s": round(_quantile(arrived, 0.99), 4) if arrived else None,
+        "max_s": round(max(arrived), 4) if arrived else None,
+        "mean_s": round(statistics.fmean(arrived), 4) if arrived else None,
     }
 
 

@@ -108,7 +108,8 @@ async def _large(lab: flow.Lab, stack: BenchStack, large_vcf: Path, args, bar: P
 async def _latency(lab: flow.Lab, sink: flow.AlertSink, stack: BenchStack, args, bar: Progress) -> dict:
     # Context for the target run: the same measure at a rate this pipeline sustains (not a target).
     light = await flow.latency(lab, sink, rate=args.light_rate, duration_s=min(30.0, args.duration), progress=bar)
-    result = await flow.latency(lab, sink, rate=args.rate, duration_s=args.duration, progress=bar)
+    result = await flow.latency(lab, sink, rate=args.rate, duration_s=args.duration, progress=bar,
+                                warmup_s=args.warmup)
     result["at_light_rate"] = light
     result["peak_rss_mb"] = {k: round(v, 1) for k, v in stack.peak_memory_mb().items()}
     result["mongodb_seconds"] = stack.mongodb_seconds()
@@ -164,6 +165,11 @@ def print_table(results: dict, details: dict) -> None:
         if light:
             console.print(f"latency at {light['rate_per_s']:g}/s (context, not a target): p50 {light['p50_s']} s, "
                           f"p99 {light['p99_s']} s ({light['alerts_received']}/{light['published']} alerts)")
+        warm = f["latency"].get("warmup")
+        if warm:
+            console.print(f"latency in the first {warm['duration_s']:g} s at {f['latency']['rate_per_s']:g}/s (warm-up, "
+                          f"not in p50/p99): p50 {warm['p50_s']} s, p99 {warm['p99_s']} s "
+                          f"({warm['alerts_received']}/{warm['published']} alerts)")
         console.print(f"latency: {f['latency']['alerts_received']}/{f['latency']['published']} alerts at "
                       f"{f['latency']['rate_per_s']:g}/s for {f['latency']['duration_s']:g} s; "
                       f"large: ingested after {f['large']['to_ingested_s']} s, peak RSS {f['large']['peak_rss_mb']} MB; "
@@ -185,14 +191,17 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="results per second in the latency run")
     parser.add_argument("--light-rate", type=float, default=2.0,
                         help="results per second of the context latency run before the target one")
-    parser.add_argument("--duration", type=float, default=float(os.environ.get("ONCORELAY_BENCH_SECONDS", 180)))
+    parser.add_argument("--duration", type=float, default=float(os.environ.get("ONCORELAY_BENCH_SECONDS", 180)),
+                        help="seconds of the latency run that are measured")
+    parser.add_argument("--warmup", type=float, default=30.0,
+                        help="seconds at --rate before the measured ones (reported on their own, not in p50/p99)")
     parser.add_argument("--count", type=int, default=300, help="results in each throughput run")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each parse path")
     parser.add_argument("--large-timeout", type=float, default=300, help="seconds to wait for the large result")
     parser.add_argument("--keep-stack", action="store_true", help="leave the bench stack running afterwards")
     args = parser.parse_args()
     if args.quick:
-        args.duration, args.count, args.repeats, args.large_timeout = 15.0, 60, 1, 90.0
+        args.duration, args.warmup, args.count, args.repeats, args.large_timeout = 15.0, 5.0, 60, 1, 90.0
 
     details: dict = {}
     started = time.time()
@@ -218,7 +227,7 @@ def main() -> None:
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "settings": {"quick": args.quick, "rate_per_s": args.rate, "light_rate_per_s": args.light_rate,
-                     "duration_s": args.duration,
+                     "duration_s": args.duration, "warmup_s": args.warmup,
                      "throughput_count": args.count, "parse_repeats": args.repeats,
                      "large_records": LARGE_RECORDS, "panel_records": PANEL_RECORDS},
         "targets": {k: {"op": op, "value": target} for k, (op, target, _) in TARGETS.items() if op},
