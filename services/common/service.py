@@ -8,17 +8,20 @@ Logs are structured (services.common.logging); consumer lag is measured every
 
 import asyncio
 import logging
+import logging.config
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import faust
+from aiokafka.client import AIOKafkaClient
 from faust.types.auth import CredentialsT
 from mode.supervisors import OneForOneSupervisor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.common import metrics
-from services.common.kafka import ssl_context
+from services.common.kafka import aiokafka_options, ssl_context
 from services.common.logging import level_name, logging_config
 from services.common.runtime import Health
 from services.common.settings import Settings
@@ -191,4 +194,40 @@ def run_worker(app: faust.App, settings: Settings) -> None:
     """
     worker = faust.Worker(app, loglevel=level_name(settings.log_level), quiet=settings.log_format == "json")
     worker.spinner = None
+    logging.config.dictConfig(app.conf.logging_config)  # faust applies it again once the worker runs
+    wait_for_broker(settings)
     worker.execute_from_commandline()
+
+
+def wait_for_broker(settings: Settings, max_delay_s: float = 10.0) -> None:
+    """Block until the broker answers a metadata request, retrying with backoff.
+
+    faust gives up at once when it cannot bootstrap, so without this a service started while Kafka
+    is away (both restarted together, a host booting) exits instead of waiting for it.
+    """
+    delay, waited = 0.5, 0.0
+    while not _bootstraps(settings):
+        log.warning("Kafka at %s is not reachable; waiting %.1f s (%.0f s so far)", settings.kafka_bootstrap, delay,
+                    waited)
+        time.sleep(delay)
+        waited += delay
+        delay = min(delay * 2, max_delay_s)
+
+
+def _bootstraps(settings: Settings) -> bool:
+    """One metadata request to the bootstrap servers, on an event loop of its own (faust's is not made yet)."""
+    async def attempt() -> bool:
+        client = AIOKafkaClient(**aiokafka_options(settings), request_timeout_ms=5000)
+        try:
+            await client.bootstrap()
+            return True
+        except Exception:  # refused, timed out, not ready: not reachable now
+            return False
+        finally:
+            await client.close()
+
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(attempt())
+    finally:
+        loop.close()

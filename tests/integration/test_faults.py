@@ -3,6 +3,7 @@
 - the short variant of `make chaos`: results published while every service is SIGKILLed and restarted,
   the broker restarted once and the database once; nothing lost, no alert delivered twice;
 - the database away for 30 s: services report not-ready, stop taking messages and catch up afterwards;
+- a service started while the broker is down waits for it instead of exiting;
 - no patient data (pseudonyms, VCF sample names) in the service logs or /metrics of those runs.
 """
 
@@ -148,3 +149,23 @@ def _get(url: str) -> str:
             return response.read().decode()
     except urllib.error.HTTPError as error:
         return error.read().decode()
+
+
+def test_a_service_started_while_the_broker_is_down_waits_for_it(tmp_path):
+    infra = PrivateInfra(tmp_path).start_all()
+    services = None
+    try:
+        env = base_env(**infra.env, ONCORELAY_MONGO_DATABASE="oncorelay_broker_wait",
+                       ONCORELAY_DATA_DIR=str(tmp_path / "data"), ONCORELAY_LOG_LEVEL="info", HOME=str(tmp_path / "home"))
+        services = ServiceProcesses(env, tmp_path)
+        infra.stop("kafka")
+        services.start("ingest")
+        wait_until(lambda: "is not reachable; waiting" in services.log_tail("ingest"), 30, "ingest saying it waits")
+        time.sleep(3)
+        assert services.processes["ingest"].poll() is None, services.log_tail("ingest")
+        infra.start("kafka")
+        services.wait_ready("ingest", timeout_s=120)
+    finally:
+        if services is not None:
+            services.stop_all()
+        infra.stop_all()
