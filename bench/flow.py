@@ -182,10 +182,23 @@ async def latency(lab: Lab, sink: AlertSink, rate: float, duration_s: float, pro
         arrivals = dict(sink.arrivals)
     latencies = [arrivals[r] - t if r in arrivals else None for r, t in sent.items()]  # in sending order
     summary = {"published": total - warmup, "rate_per_s": rate, "duration_s": duration_s, "late_sends": late_sends,
-               **_percentiles(latencies[warmup:])}
+               **_percentiles(latencies[warmup:]), "slowest_seconds": _slowest_seconds(latencies[warmup:], rate),
+               "measured_from": datetime.fromtimestamp(list(sent.values())[warmup], UTC).isoformat()}
     if warmup:
         summary["warmup"] = {"published": warmup, "duration_s": warmup_s, **_percentiles(latencies[:warmup])}
     return summary
+
+
+def _slowest_seconds(latencies: list[float | None], rate: float, top: int = 5) -> list[dict]:
+    """The `top` seconds of sending whose results waited longest (second 0 starts the list): where a
+    stall happened, to line up with the services' logs."""
+    per_second: dict[int, float] = {}
+    for n, latency in enumerate(latencies):
+        second = int(n // rate)
+        worst = float("inf") if latency is None else latency  # a missing alert is the worst
+        per_second[second] = max(per_second.get(second, 0.0), worst)
+    ranked = sorted(per_second.items(), key=lambda item: item[1], reverse=True)[:top]
+    return [{"second": second, "max_s": None if worst == float("inf") else round(worst, 3)} for second, worst in ranked]
 
 
 def _percentiles(latencies: list[float | None]) -> dict:

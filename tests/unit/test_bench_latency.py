@@ -54,6 +54,7 @@ def test_percentiles_cover_only_the_results_sent_after_the_warm_up():
     warmup = result["warmup"]
     assert warmup["published"] == 10 and warmup["alerts_received"] == 9
     assert abs(warmup["p50_s"] - 5.0) < 1e-3
+    assert result["slowest_seconds"] == [{"second": 0, "max_s": 0.1}]  # the warm-up's missing alert is not here
 
 
 def test_without_a_warm_up_every_result_counts():
@@ -64,3 +65,4 @@ def test_without_a_warm_up_every_result_counts():
     assert "warmup" not in result
     assert result["published"] == 20 and result["alerts_received"] == 19
     assert abs(result["max_s"] - 5.0) < 1e-3 and abs(result["p50_s"] - 0.1) < 1e-3
+    assert result["slowest_seconds"] == [{"second": 0, "max_s": None}]  # a missing alert ranks worst
