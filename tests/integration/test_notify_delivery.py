@@ -125,13 +125,17 @@ def test_delivery_that_never_succeeds_is_dead_lettered_and_shown_failed(notify):
     delivery = wait_until(lambda: notify.db.deliveries.find_one({"alert_id": alert["alert_id"], "target": dead.url,
                                                                  "status": "failed"}), 60, "failed delivery")
     assert delivery["attempt_count"] == 8 and len(delivery["attempts"]) == 8
-    assert notify.db.alerts.find_one({"_id": alert["alert_id"]})["delivery_status"] == "failed"
+    # The delivery's last attempt is recorded first; the alert's status, the dead letter and the outcome event
+    # follow it (notify.delivery.Dispatcher._failed), so they are waited for, not read at once.
+    wait_until(lambda: notify.db.alerts.find_one({"_id": alert["alert_id"], "delivery_status": "failed"}), 30,
+               "alert shown as failed")
     bootstrap = notify.env["ONCORELAY_KAFKA_BOOTSTRAP"]
+    outcomes = wait_until(lambda: [v for k, v in read_all(bootstrap, topics.ALERTS_DELIVERED)
+                                   if v["alert_id"] == alert["alert_id"] and v["status"] == "failed"], 30,
+                          "failed outcome event")
+    assert outcomes[0]["attempts"] == 8
     dlq = [v for k, v in read_all(bootstrap, topics.ALERTS_DLQ) if v.get("alert_id") == alert["alert_id"]]
     assert len(dlq) == 1
-    outcomes = [v for k, v in read_all(bootstrap, topics.ALERTS_DELIVERED)
-                if v["alert_id"] == alert["alert_id"] and v["status"] == "failed"]
-    assert outcomes and outcomes[0]["attempts"] == 8
 
 
 def test_pending_deliveries_survive_a_notify_crash_and_are_sent_once_after_restart(notify):
