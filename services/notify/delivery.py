@@ -84,19 +84,33 @@ class Dispatcher:
             self.in_flight.add(task)
             task.add_done_callback(self.in_flight.discard)
 
-    async def _attempt_then_release(self, delivery: dict) -> None:
+    def take(self, delivery: dict, alert: dict, channel: Channel) -> None:
+        """Attempt a delivery this process created already leased (store.create_delivery), when a slot is free;
+        `alert` (as stored) and `channel` are what the caller has just read or written, so they are not read again."""
+        self.sending.add(delivery["_id"])
+        task = asyncio.create_task(self._attempt_when_free(delivery, alert, channel))
+        self.in_flight.add(task)
+        task.add_done_callback(self.in_flight.discard)
+
+    async def _attempt_when_free(self, delivery: dict, alert: dict, channel: Channel) -> None:
+        await self.slots.acquire()
+        await self._attempt_then_release(delivery, alert, channel)
+
+    async def _attempt_then_release(self, delivery: dict, alert: dict | None = None,
+                                    channel: Channel | None = None) -> None:
         try:
-            await self.attempt(delivery)
+            await self.attempt(delivery, alert, channel)
         except Exception:  # left 'sending': after its lease it is claimed again
             log.exception("delivery attempt failed unexpectedly", extra={"delivery_id": delivery["_id"]})
         finally:
             self.sending.discard(delivery["_id"])
             self.slots.release()
 
-    async def attempt(self, delivery: dict) -> None:
-        """One attempt of one delivery, recorded with its outcome."""
-        alert = await store.get_alert(self.db, delivery["alert_id"])
-        outcome = await self.send(delivery, alert)
+    async def attempt(self, delivery: dict, alert: dict | None = None, channel: Channel | None = None) -> None:
+        """One attempt of one delivery, recorded with its outcome (the alert and channel are read unless given)."""
+        if alert is None:
+            alert = await store.get_alert(self.db, delivery["alert_id"])
+        outcome = await self.send(delivery, alert, channel)
         number = delivery.get("attempt_count", 0) + 1
         now = datetime.now(UTC)
         metrics.DELIVERY_ATTEMPTS.labels(delivery["channel"], "ok" if outcome.ok else "error").inc()
@@ -111,9 +125,10 @@ class Dispatcher:
             delay = retry_delay(number, self.settings.delivery_base_delay_s, self.settings.delivery_max_delay_s)
             await store.finish_attempt(self.db, delivery["_id"], attempt, "pending", now + timedelta(seconds=delay))
 
-    async def send(self, delivery: dict, alert: dict) -> AttemptOutcome:
-        """Hand the alert to the delivery's channel once."""
-        channel = await self._channel(delivery)
+    async def send(self, delivery: dict, alert: dict, channel: Channel | None = None) -> AttemptOutcome:
+        """Hand the alert to the delivery's channel once (read from its subscription or contact unless given)."""
+        if channel is None:
+            channel = await self._channel(delivery)
         if channel is None:
             return AttemptOutcome(False, "subscription or contact no longer exists")
         if channel.kind == "stream":

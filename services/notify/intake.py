@@ -1,14 +1,16 @@
 """notify's handling of one MTB-review alert from Kafka: record it, route it, queue its deliveries.
 
 This is quick (a few database writes) so the partition never waits on a slow receiver; the
-Dispatcher sends the queued deliveries. A redelivered event finds the alert already routed and
+Dispatcher sends the deliveries (those created here are created leased to this process and handed to
+it directly; a crash before that leaves them to be claimed once the lease runs out). A redelivered event finds the alert already routed and
 does nothing; one that was interrupted half-way creates only the deliveries still missing, and a
 subscription's event number is taken only for a delivery that does not exist yet.
 """
 
-import asyncio
 import logging
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
@@ -20,7 +22,7 @@ from services.common.logging import correlate
 from services.common.settings import Settings
 from services.notify.adapters import directory, store
 from services.notify.domain.review import first_escalation_due
-from services.notify.domain.routing import AlertFacts, Lineage, route
+from services.notify.domain.routing import AlertFacts, Channel, Lineage, route
 
 log = logging.getLogger("oncorelay.notify")
 SERVICE = "notify"
@@ -31,11 +33,12 @@ def delivery_id(alert_id: str, subscription_id: str) -> str:
 
 
 class AlertIntake:
-    def __init__(self, db: AsyncDatabase, settings: Settings, lineage: Lineage, wake: asyncio.Event) -> None:
+    def __init__(self, db: AsyncDatabase, settings: Settings, lineage: Lineage,
+                 attempt: Callable[[dict, dict, Channel], None]) -> None:
         self.db = db
         self.settings = settings
         self.lineage = lineage
-        self.wake = wake
+        self.attempt = attempt  # Dispatcher.take: attempts a delivery created leased by this process
 
     async def handle(self, raw: bytes) -> None:
         """Record and route one alert from oncorelay.mtb.alerts.v1."""
@@ -53,27 +56,33 @@ class AlertIntake:
         document = {**alert.model_dump(mode="json"), "published_at": alert.published_at, "raised_at": alert.raised_at,
                     "payload": alert.model_dump_json()}
         due = first_escalation_due(alert.priority, alert.raised_at, self.settings.escalation_after_s)
-        stored = await store.record_alert(self.db, document, due)
-        if stored.get("routed"):
+        before = await store.record_alert(self.db, document, due)
+        if before is not None and before.get("routed"):
             return
         facts = AlertFacts(alert.treating_site, alert.tumor_type, alert.priority)
         subscriptions = route(await directory.active_subscriptions(self.db), facts, self.lineage)
+        lease_until = datetime.now(UTC) + timedelta(seconds=self.settings.delivery_lease_s)
+        created = []
         for subscription in subscriptions:
             did = delivery_id(alert.alert_id, subscription.subscription_id)
-            if await store.delivery_exists(self.db, did):
-                continue
+            if before is not None and await store.delivery_exists(self.db, did):
+                continue  # an earlier attempt of this event created it (an alert new now has no deliveries)
             number = await directory.next_event_number(self.db, subscription.subscription_id)
-            await store.create_delivery(self.db, {
+            delivery = await store.create_delivery(self.db, {
                 "_id": did, "alert_id": alert.alert_id, "case_id": alert.case_id, "kind": "alert",
                 "team_id": subscription.team_id, "subscription_id": subscription.subscription_id,
                 "channel": subscription.channel.kind, "target": subscription.channel.target(), "event_number": number,
-            })
+            }, lease_until)
+            if delivery is not None:
+                created.append((delivery, subscription.channel))
         # The case is advanced (and audited) before the alert is marked routed: a crash in between makes the
         # redelivered event do it again (both idempotent), while a routed alert returns early above.
         await advance_case(self.db, alert.case_id, alert.result_key, alert.published_at, "alerted",
                            f"{alert.priority} alert to {len(subscriptions)} subscriptions")
         teams = [t.team_id for t in await directory.teams_serving(self.db, alert.treating_site)]
         await store.mark_routed(self.db, alert.alert_id, teams)
-        self.wake.set()
+        stored = {"_id": alert.alert_id, **document}  # the alert's fields a delivery reads, as stored
+        for delivery, channel in created:  # once routed, so the case's timeline reads alerted, then delivered
+            self.attempt(delivery, stored, channel)
         if not subscriptions:
             log.warning("alert matches no subscription", extra={"alert_id": alert.alert_id})

@@ -51,8 +51,9 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
 
 # --- alerts ---------------------------------------------------------------------------------
 
-async def record_alert(db: AsyncDatabase, alert_doc: dict, escalation_due_at: datetime | None) -> dict:
-    """Insert the alert once (a redelivered event finds it); returns the stored document.
+async def record_alert(db: AsyncDatabase, alert_doc: dict, escalation_due_at: datetime | None) -> dict | None:
+    """Insert the alert once (a redelivered event finds it); returns the document as it was stored before
+    this call, None when this call inserted it.
 
     An alert that will escalate is queued first, so a crash between the two writes loses nothing."""
     now = datetime.now(UTC)
@@ -64,7 +65,7 @@ async def record_alert(db: AsyncDatabase, alert_doc: dict, escalation_due_at: da
         {"$setOnInsert": {**{k: v for k, v in alert_doc.items() if k != "alert_id"}, "status": "open",
                           "delivery_status": "pending", "routed": False, "escalation_level": 0,
                           "escalation_due_at": escalation_due_at, "created_at": now}},
-        upsert=True, return_document=ReturnDocument.AFTER,
+        upsert=True, return_document=ReturnDocument.BEFORE,
     )
 
 
@@ -166,25 +167,30 @@ async def delivery_exists(db: AsyncDatabase, delivery_id: str) -> bool:
     return await db.deliveries.find_one({"_id": delivery_id}, {"_id": 1}) is not None
 
 
-async def create_delivery(db: AsyncDatabase, doc: dict) -> bool:
-    """Insert a pending delivery due now (and its queue entry); False if it already exists.
+async def create_delivery(db: AsyncDatabase, doc: dict, lease_until: datetime | None = None) -> dict | None:
+    """Insert a delivery due now (and its queue entry); returns the stored delivery, None if it already existed.
 
+    With `lease_until` it is created claimed by the caller until then (status 'sending', as
+    `claim_due_delivery` leaves it), so the process that routed the alert attempts it without a claim's
+    two round trips; should that process die first, anyone claims it once the lease has run out.
     Due deliveries are found through `delivery_queue`, which holds only unfinished deliveries:
     FerretDB/SQLite filters anything but `_id` by scanning, so the scan must stay small.
     The queue entry is written first, so a crash between the two writes loses nothing.
     """
     now = datetime.now(UTC)
+    status = "pending" if lease_until is None else "sending"
     try:
-        await db.delivery_queue.insert_one({"_id": doc["_id"], "status": "pending", "next_attempt_at": now,
-                                            "lease_until": None})
+        await db.delivery_queue.insert_one({"_id": doc["_id"], "status": status, "next_attempt_at": now,
+                                            "lease_until": lease_until})
     except DuplicateKeyError:
         pass
+    delivery = {"status": status, "attempt_count": 0, "attempts": [], "next_attempt_at": now,
+                "lease_until": lease_until, "created_at": now, **doc}
     try:
-        await db.deliveries.insert_one({"status": "pending", "attempt_count": 0, "attempts": [], "next_attempt_at": now,
-                                        "lease_until": None, "created_at": now, **doc})
-        return True
+        await db.deliveries.insert_one(delivery)
+        return delivery
     except DuplicateKeyError:
-        return False
+        return None
 
 
 async def claim_due_delivery(db: AsyncDatabase, now: datetime, lease_s: float) -> dict | None:
