@@ -6,7 +6,6 @@ specimen record is an upsert, the case only moves forward, and the alert id is d
 result and its reasons, so a repeated alert is recognised downstream.
 """
 
-import asyncio
 import hashlib
 import logging
 import time
@@ -31,13 +30,18 @@ from services.annotate.domain.oncotree import OncoTree
 from services.annotate.domain.triage import RuleSet
 from services.common import metrics
 from services.common.cases import advance_case_through
+from services.common.keys import VARIANTS_PER_CHUNK
 from services.common.logging import correlate
+from services.common.offload import runner
 from services.common.runtime import Publish
 from services.common.settings import Settings
 
 log = logging.getLogger("oncorelay.annotate")
 SERVICE = "annotate"
 ONCOTREE_TABLE = Path(__file__).parents[1] / "common" / "knowledge" / "oncotree.tsv"
+# A result of up to this many variants (one stored chunk; a panel has hundreds) is interpreted on the event
+# loop, a larger one in a worker thread (services.common.offload).
+SMALL_RESULT_VARIANTS = VARIANTS_PER_CHUNK
 
 
 def alert_id(result_key: str, reason_codes: list[str]) -> str:
@@ -79,16 +83,14 @@ class Annotator:
             return await self._annotate(event, started)
 
     async def _annotate(self, event: VariantsIngested, started: float) -> Interpretation:
-        stored = await store.interpretation(self.db, event.result_key)
+        interp = await self._interpret(event)
+        stored = await store.save_interpretation_once(self.db, event.result_key, _document(event, interp),
+                                                      interp.model_dump_json().encode("utf-8"))
         if stored is not None:
-            # Redelivered: the first interpretation of a result stands (re-interpreting now could see a history
-            # or knowledge base that changed since, and raise a different alert); its effects are repeated.
+            # Redelivered: the first interpretation of a result stands (this one could have seen a history or
+            # knowledge base that changed since, and raise a different alert); its effects are repeated.
             interp = Interpretation.model_validate(stored)
             log.info("result already interpreted; repeating its effects")
-        else:
-            interp = await self._interpret(event)
-            await store.save_interpretation(self.db, event.result_key, _document(event, interp),
-                                            interp.model_dump_json().encode("utf-8"))
         await store.save_specimen(self.db, event.result_key, {
             "patient_pseudonym": event.patient_pseudonym,
             "result_id": event.result_id,
@@ -127,11 +129,12 @@ class Annotator:
 
     async def _interpret(self, event: VariantsIngested) -> Interpretation:
         interpreter = ResultInterpreter(ResultContext.from_event(event), self.kb, self.oncotree, self.interpret_settings)
-        async for variants in store.variant_chunks(self.db, event.result_key, event.variant_count):
-            await asyncio.to_thread(interpreter.add, variants)
+        run = runner(event.variant_count <= SMALL_RESULT_VARIANTS)
+        async for variants in store.variant_chunks(self.db, event.result_key, event.variant_count, run):
+            await run(interpreter.add, variants)
         history = await self._history(event)
         previous = await self._previous(event)
-        return await asyncio.to_thread(interpreter.finish, self.rules, history, previous)
+        return await run(interpreter.finish, self.rules, history, previous)
 
     async def _history(self, event: VariantsIngested) -> PatientHistory:
         earlier = await store.specimen_history(self.db, event.patient_pseudonym, event.result_key)
@@ -150,7 +153,7 @@ class Annotator:
 
 def _document(event: VariantsIngested, interp: Interpretation) -> dict:
     """The stored interpretation's plain fields: ids and triage facts for replay (the model itself is stored
-    packed beside them, see store.save_interpretation)."""
+    packed beside them, see store.save_interpretation_once)."""
     return {
         "result_id": event.result_id,
         "result_version": event.result_version,

@@ -60,33 +60,36 @@ async def advance_case_through(
     (default: this process's service), also when a crash came between the change and its audit entries and
     the event is redelivered. `case` is the case document if the caller has just read or written it.
 
-    Every operation filters on `_id` alone:
-    the case is read, then `state_order` only ever grows (`$max`, atomic on MongoDB), and the
-    readable `state` fields are written with it. Should a concurrent writer of a lower key land its
-    `state` fields after ours, the read-back sees `state_from` differ from `state_order` and
-    rewrites them from the highest key (which names its stage and result).
+    Every operation finds the case by `_id` (the only filter FerretDB's SQLite backend looks up rather than
+    scans; our patch 0003 keeps that when other conditions sit beside it). Without `case`, the usual call (the
+    case is behind `key` and has none of these steps) is one conditional write; otherwise the case is read,
+    then `state_order` only ever grows (`$max`, atomic on MongoDB), and the readable `state` fields are
+    written with it. Should a concurrent writer of a lower key land its `state` fields after ours, the
+    read-back sees `state_from` differ from `state_order` and rewrites them from the highest key (which
+    names its stage and result).
     """
     final_stage = steps[-1][0]
     key = order_key(published_at, final_stage, result_key)
-    if case is None:
-        case = await db.cases.find_one({"_id": case_id}, {"state_order": 1, "state_from": 1, "timeline_keys": 1})
-    if case is None:
-        return False
     now = datetime.now(UTC)
-    update: dict = {}
-    advancing = key > case.get("state_order", "")
-    if advancing:
-        update["$max"] = {"state_order": key}
-        update["$set"] = {"state": final_stage, "state_result_key": result_key, "state_from": key, "updated_at": now}
-    recorded = set(case.get("timeline_keys", []))
-    missing = [(stage, detail) for stage, detail in steps if timeline_key(result_key, stage) not in recorded]
-    if missing:
-        update["$push"] = {"timeline": {"$each": [
-            timeline_entry(result_key, stage, now, detail) for stage, detail in missing]}}
-        update["$addToSet"] = {"timeline_keys": {"$each": [timeline_key(result_key, stage) for stage, _ in missing]}}
-    current = case
-    if update:  # no projection: FerretDB does not implement findAndModify's `fields`
-        current = await db.cases.find_one_and_update({"_id": case_id}, update, return_document=ReturnDocument.AFTER)
+    current = None  # the case after this call's write, once there was one
+    if case is None:
+        current = await db.cases.find_one_and_update(  # the usual call: behind `key`, none of `steps` recorded
+            {"_id": case_id, "state_order": {"$lt": key},
+             "timeline_keys": {"$nin": [timeline_key(result_key, stage) for stage, _ in steps]}},
+            _case_update(result_key, key, final_stage, steps, True, now), return_document=ReturnDocument.AFTER)
+        if current is None:
+            case = await db.cases.find_one({"_id": case_id}, {"state_order": 1, "state_from": 1, "timeline_keys": 1})
+            if case is None:
+                return False
+    advancing = current is not None or key > case.get("state_order", "")
+    if current is None:
+        recorded = set(case.get("timeline_keys", []))
+        missing = [(stage, detail) for stage, detail in steps if timeline_key(result_key, stage) not in recorded]
+        current = case
+        if advancing or missing:  # no projection: FerretDB does not implement findAndModify's `fields`
+            current = await db.cases.find_one_and_update(
+                {"_id": case_id}, _case_update(result_key, key, final_stage, missing, advancing, now),
+                return_document=ReturnDocument.AFTER)
     if current["state_order"] and current.get("state_from") != current["state_order"]:
         winner, winner_result = stage_of(current["state_order"])
         await db.cases.update_one({"_id": case_id}, {"$set": {
@@ -99,3 +102,17 @@ async def advance_case_through(
             for stage, detail in steps
         ])
     return advancing and current["state_order"] == key
+
+
+def _case_update(result_key: str, key: str, final_stage: str, missing: list[tuple[str, str]], advancing: bool,
+                 now: datetime) -> dict:
+    """The update that moves a case to `key` (if `advancing`) and puts the `missing` steps on its timeline."""
+    update: dict = {}
+    if advancing:
+        update["$max"] = {"state_order": key}
+        update["$set"] = {"state": final_stage, "state_result_key": result_key, "state_from": key, "updated_at": now}
+    if missing:
+        update["$push"] = {"timeline": {"$each": [
+            timeline_entry(result_key, stage, now, detail) for stage, detail in missing]}}
+        update["$addToSet"] = {"timeline_keys": {"$each": [timeline_key(result_key, stage) for stage, _ in missing]}}
+    return update

@@ -34,6 +34,7 @@ from services.common import audit, metrics, packed
 from services.common.cases import advance_case_through, upsert_case
 from services.common.keys import VARIANTS_PER_CHUNK, result_key
 from services.common.logging import correlate
+from services.common.offload import runner
 from services.common.runtime import TRANSIENT_ERRORS, Publish
 from services.common.settings import Settings
 from services.ingest import store
@@ -47,6 +48,9 @@ log = logging.getLogger("oncorelay.ingest")
 SERVICE = "ingest"
 # Chunks read, encoded and written per database round trip (bounds ingest's memory on large VCFs).
 CHUNKS_PER_BATCH = 5
+# A VCF file up to this size (a panel: about 500 variants are 90 KB gzipped) is parsed on the event loop, a
+# larger one in a worker thread (services.common.offload).
+SMALL_VCF_BYTES = 256 * 1024
 # Largest lab message accepted (the broker is configured a little above this).
 MAX_MESSAGE_BYTES = 1024 * 1024
 
@@ -173,7 +177,8 @@ class Ingest:
 
     async def _materialise(self, result: SequencingResult) -> Path:
         if isinstance(result.vcf, InlineVcf):
-            return await asyncio.to_thread(write_inline, result.vcf, self.work_dir)
+            small = len(result.vcf.data) * 3 // 4 <= SMALL_VCF_BYTES  # base64: 4 characters per 3 bytes
+            return await runner(small)(write_inline, result.vcf, self.work_dir)
         return await fetch_reference(
             result.vcf, self.work_dir, self.settings.max_vcf_bytes, self.settings.reference_timeout_s
         )
@@ -181,13 +186,14 @@ class Ingest:
     async def _store_variants(self, path: Path, result: SequencingResult, key: str) -> tuple[str | None, dict, int]:
         """Stream the VCF through the loader into chunk documents; returns (tumour sample, header, count).
 
-        The next batch is read and packed (in a thread) while the previous one is written, so parsing and
-        database writes overlap; a rejected VCF leaves no chunk behind.
+        The next batch is read and packed (in a thread, unless the VCF is small) while the previous one is
+        written, so parsing and database writes overlap; a rejected VCF leaves no chunk behind.
         """
+        run = runner(path.stat().st_size <= SMALL_VCF_BYTES)
         reader_cm = open_vcf(str(path), result.assay.genome_build, self.settings.max_info_bytes)
-        reader = await asyncio.to_thread(reader_cm.__enter__)
+        reader = await run(reader_cm.__enter__)
         variants = reader.variants()
-        reading = asyncio.ensure_future(asyncio.to_thread(_take_chunks, variants, CHUNKS_PER_BATCH))
+        reading = asyncio.ensure_future(run(_take_chunks, variants, CHUNKS_PER_BATCH))
         count, chunk_no = 0, 0
         try:
             while True:
@@ -198,7 +204,7 @@ class Ingest:
                     raise
                 if not chunks:
                     break
-                reading = asyncio.ensure_future(asyncio.to_thread(_take_chunks, variants, CHUNKS_PER_BATCH))
+                reading = asyncio.ensure_future(run(_take_chunks, variants, CHUNKS_PER_BATCH))
                 await store.save_variant_chunks(self.db, key, result.case_id, chunk_no, chunks)
                 count += counted
                 chunk_no += len(chunks)
@@ -208,7 +214,7 @@ class Ingest:
                 await asyncio.wait([reading])
             if reading.done() and not reading.cancelled():
                 reading.exception()  # retrieved, so an error of an abandoned read is not reported as unhandled
-            await asyncio.to_thread(reader_cm.__exit__, None, None, None)
+            await run(reader_cm.__exit__, None, None, None)
 
     async def _accept(self, result: SequencingResult, count: int) -> IngestReceipt:
         receipt = IngestReceipt(

@@ -75,3 +75,16 @@ async def test_several_steps_in_one_call_are_each_on_the_timeline_and_audited_on
     stored = await db.cases.find_one({"_id": "C-4"})
     assert len(stored["timeline"]) == 2
     assert await db.audit.count_documents({"case_id": "C-4"}) == 2  # the lost entry is back, the other not doubled
+
+
+async def test_a_step_of_an_older_result_goes_on_the_timeline_without_moving_a_case_that_is_further_on(db):
+    published = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    await upsert_case(db, "C-5", {})
+    assert await advance_case(db, "C-5", "R-NEW@1", published, "annotated", actor="annotate")
+    assert not await advance_case(db, "C-5", "R-OLD@1", published - timedelta(days=2), "ingested", actor="ingest")
+    stored = await db.cases.find_one({"_id": "C-5"})
+    assert (stored["state"], stored["state_result_key"]) == ("annotated", "R-NEW@1")
+    assert [(t["stage"], t["result_key"]) for t in stored["timeline"]] == [
+        ("annotated", "R-NEW@1"), ("ingested", "R-OLD@1")]
+    assert not await advance_case(db, "C-UNKNOWN", "R-X@1", published, "received", actor="ingest")
+    assert await db.cases.count_documents({"_id": "C-UNKNOWN"}) == 0
