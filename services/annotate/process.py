@@ -1,7 +1,8 @@
 """annotate's handling of one ingested result: interpret it, store the interpretation, decide on review.
 
-Redelivery-safe: the interpretation is keyed by result_key and, once stored, is what a redelivered
-event repeats (never recomputed against a history or knowledge base that changed since); the patient's
+Redelivery-safe: the interpretation is keyed by result_key and the first one stored is what a
+redelivered event repeats (its own is computed but not stored, since the history or knowledge base
+may have changed since; redelivery is rare, a read before every result is not); the patient's
 specimen record is an upsert, the case only moves forward, and the alert id is derived from the
 result and its reasons, so a repeated alert is recognised downstream.
 """
