@@ -10,7 +10,9 @@ the same Idempotency-Key, so a receiver that answered too late drops the copy.
 import asyncio
 import json
 import logging
+from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import aiohttp
 from pymongo.asynchronous.database import AsyncDatabase
@@ -79,16 +81,17 @@ class Dispatcher:
                 # claims, so the same delivery can be handed out twice; only one attempt runs per process.
                 self.slots.release()
                 return
-            self.sending.add(claimed["_id"])
-            task = asyncio.create_task(self._attempt_then_release(claimed))
-            self.in_flight.add(task)
-            task.add_done_callback(self.in_flight.discard)
+            self._start(claimed["_id"], self._attempt_then_release(claimed))
 
     def take(self, delivery: dict, alert: dict, channel: Channel) -> None:
         """Attempt a delivery this process created already leased (store.create_delivery), when a slot is free;
         `alert` (as stored) and `channel` are what the caller has just read or written, so they are not read again."""
-        self.sending.add(delivery["_id"])
-        task = asyncio.create_task(self._attempt_when_free(delivery, alert, channel))
+        self._start(delivery["_id"], self._attempt_when_free(delivery, alert, channel))
+
+    def _start(self, delivery_id: str, attempt: Coroutine[Any, Any, None]) -> None:
+        """Run `attempt` as a task, the delivery marked as sending in this process until it ends."""
+        self.sending.add(delivery_id)
+        task = asyncio.create_task(attempt)
         self.in_flight.add(task)
         task.add_done_callback(self.in_flight.discard)
 
