@@ -2,9 +2,10 @@
 
 This is quick (a few database writes) so the partition never waits on a slow receiver; the
 Dispatcher sends the deliveries (those created here are created leased to this process and handed to
-it directly; a crash before that leaves them to be claimed once the lease runs out). A redelivered event finds the alert already routed and
-does nothing; one that was interrupted half-way creates only the deliveries still missing, and a
-subscription's event number is taken only for a delivery that does not exist yet.
+it directly; a crash before that leaves them to be claimed once the lease runs out). A redelivered
+event finds the alert already routed and does nothing; one that was interrupted half-way creates only
+the deliveries still missing, and a subscription's event number is taken only for a delivery that
+does not exist yet.
 """
 
 import logging
