@@ -9,7 +9,7 @@ source "$here/lib.sh"
 
 bash "$here/install.sh"
 
-test_dir="$INFRA_DIR/test"
+test_dir="${ONCORELAY_TEST_DIR:-$INFRA_DIR/test}"  # another dir (and ports) lets two suites run side by side
 export ONCORELAY_RUN_DIR="$test_dir/run" ONCORELAY_LOG_DIR="$test_dir/logs"
 export ONCORELAY_KAFKA_PORT="${ONCORELAY_TEST_KAFKA_PORT:-39092}"
 export ONCORELAY_KAFKA_CONTROLLER_PORT="${ONCORELAY_TEST_KAFKA_CONTROLLER_PORT:-39093}"
