@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from rich.progress import Progress
 
+from bench.stack import BENCH_LAB
 from contracts import topics
 from oncorelay.labclient import ResultMetadata, build_result
 
@@ -93,7 +94,7 @@ class Lab:
     @staticmethod
     def _template(vcf: Path, reference: bool) -> dict:
         meta = ResultMetadata(
-            lab="BENCHLAB", case="CASE-TEMPLATE", patient="PSN-BENCH-0001", specimen_id="SP-TEMPLATE",
+            lab=BENCH_LAB, case="CASE-TEMPLATE", patient="PSN-BENCH-0001", specimen_id="SP-TEMPLATE",
             specimen_type="tissue", tumor_type="COAD", assay="BENCH-PANEL", genome_build="GRCh38",
             panel_size_mb=1.5, treating_site="HOSP-BENCH", collected=date(2026, 11, 1), result_id="R-TEMPLATE",
             tumor_only=False,

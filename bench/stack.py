@@ -9,9 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
+from pymongo import MongoClient
+
+from tests.support.labs import register
 
 REPO = Path(__file__).resolve().parents[1]
 SERVICES = ("ingest", "annotate", "notify")
+BENCH_LAB = "BENCHLAB"  # the lab every benchmark publishes as (bench.flow)
 
 
 @dataclass
@@ -69,6 +73,8 @@ class BenchStack:
             shutil.rmtree(self.root / name, ignore_errors=True)
         self._infra("kafka.sh", "start")
         self._infra("ferretdb.sh", "start")
+        with MongoClient(self.mongo_uri) as client:  # labs are closed by default
+            register(client["oncorelay_bench"], BENCH_LAB)
         if services:
             self._infra("services.sh", "start")
 

@@ -36,6 +36,7 @@ from chaos.infra import PrivateInfra
 from chaos.workload import Planned, plan, token
 from contracts import topics
 from tests.support.kafka import read_all
+from tests.support.labs import register_test_labs
 from tests.support.receiver import WebhookReceiver
 from tests.support.services import SERVICES, ServiceProcesses, base_env
 
@@ -280,11 +281,11 @@ def run(config: Config, console: Console | None = None) -> Report:
                        ONCORELAY_WEBHOOK_URLS=receiver.url, ONCORELAY_WEBHOOK_SECRET=SECRET,
                        ONCORELAY_DELIVERY_BASE_DELAY_S="0.2", ONCORELAY_DELIVERY_MAX_DELAY_S="2.0",
                        ONCORELAY_DELIVERY_MAX_ATTEMPTS="50", ONCORELAY_LOG_LEVEL="info", HOME=str(work / "home"))
-        env.pop("ONCORELAY_KNOWN_LABS", None)
-        services = ServiceProcesses(env, work)
-        services.start_all()
         client = MongoClient(infra.env["ONCORELAY_MONGO_URI"], tz_aware=True, serverSelectionTimeoutMS=5000)
         db = client["oncorelay_chaos"]
+        register_test_labs(db)
+        services = ServiceProcesses(env, work)
+        services.start_all()
         bootstrap = infra.env["ONCORELAY_KAFKA_BOOTSTRAP"]
 
         started = time.monotonic()

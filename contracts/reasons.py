@@ -11,6 +11,10 @@ class RejectionCode(StrEnum):
     SCHEMA_VIOLATION = "schema_violation"
     PATIENT_IDENTIFIER = "patient_identifier"
     UNKNOWN_LAB = "unknown_lab"
+    SITE_NOT_PERMITTED = "site_not_permitted"
+    RESULT_OWNED_BY_OTHER_LAB = "result_owned_by_other_lab"
+    CASE_SITE_CONFLICT = "case_site_conflict"
+    REFERENCE_NOT_ALLOWED = "reference_not_allowed"
     MESSAGE_TOO_LARGE = "message_too_large"
     VCF_ENCODING = "vcf_encoding"
     CHECKSUM_MISMATCH = "checksum_mismatch"
@@ -39,8 +43,16 @@ ADVICE: dict[RejectionCode, str] = {
     "the details name each field.",
     RejectionCode.PATIENT_IDENTIFIER: "A direct patient identifier (name, birth date or national ID) was found. "
     "Send only the pseudonymous patient id agreed with the MTB.",
-    RejectionCode.UNKNOWN_LAB: "The lab_id is not registered with this oncorelay installation. Ask the operator "
-    "to add it to ONCORELAY_KNOWN_LABS.",
+    RejectionCode.UNKNOWN_LAB: "The lab_id is not registered with this oncorelay installation. Check the lab_id "
+    "you send, or ask the operator to register it (`oncorelay labs create LAB --site HOSPITAL`).",
+    RejectionCode.SITE_NOT_PERMITTED: "Your lab is not registered to send results for this treating_site. Check "
+    "the hospital id, or ask the operator to add it to your lab (`oncorelay labs create LAB --site ...`).",
+    RejectionCode.RESULT_OWNED_BY_OTHER_LAB: "This result_id belongs to a result another lab published; a lab can "
+    "only amend its own results. Use a result_id of your own (e.g. prefixed with your lab id).",
+    RejectionCode.CASE_SITE_CONFLICT: "The case_id exists for another treating hospital. Check the case_id and "
+    "treating_site; if the patient moved, ask the operator to transfer the case (`oncorelay cases transfer`).",
+    RejectionCode.REFERENCE_NOT_ALLOWED: "vcf.uri is not in a location oncorelay may read from. Use a URL under "
+    "your lab's registered reference sources (ask the operator), or send the VCF inline if it fits.",
     RejectionCode.MESSAGE_TOO_LARGE: "The message is larger than the broker accepts. Send the VCF by reference "
     "(vcf.uri + vcf.sha256) instead of inline.",
     RejectionCode.VCF_ENCODING: "The inline VCF is not valid base64-encoded gzip data.",

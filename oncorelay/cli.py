@@ -11,6 +11,7 @@ from rich.console import Console
 
 from oncorelay import cli_notify
 from oncorelay.cli_clinical import case_group, kb_group, rules_group
+from oncorelay.cli_labs import labs_group
 from oncorelay.labclient import ReceiptWatcher, ResultMetadata, as_bgzf, build_result, publish
 from oncorelay.watch import watch_folder
 from services.common.settings import load_settings
@@ -108,6 +109,8 @@ def watch_command(folder: Path, interval: float, once: bool, timeout: float) -> 
 main.add_command(kb_group)
 main.add_command(rules_group)
 main.add_command(case_group)
+main.add_command(case_group, "cases")
+main.add_command(labs_group)
 for command in cli_notify.COMMANDS:
     main.add_command(command)
 

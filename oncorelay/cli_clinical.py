@@ -26,7 +26,7 @@ console = Console(stderr=True)
 DISEASE_MAPPING = KNOWLEDGE_DIR / "civic_disease_to_oncotree.yaml"
 
 
-def _run(coroutine_function):
+def run_with_db(coroutine_function):
     """Run an async command body with a database handle, closing the client afterwards."""
 
     async def main():
@@ -68,7 +68,7 @@ def import_civic(directory: Path) -> None:
             await kb_store.save(db, kb, lambda done, total: bar.update(task, completed=done, total=total))
             return before
 
-        before = _run(store)
+        before = run_with_db(store)
     changes = civic.diff(before, imported.records)
     table = Table(title=f"CIViC release {imported.release} -> knowledge base {kb.version}")
     for column in ("record type", "in release", "added", "removed", "changed"):
@@ -83,7 +83,7 @@ def import_civic(directory: Path) -> None:
 @kb_group.command("version")
 def kb_version() -> None:
     """Print the knowledge-base version annotate uses."""
-    version = _run(kb_store.stored_version)
+    version = run_with_db(kb_store.stored_version)
     print(version or KnowledgeBase.build().version)
 
 
@@ -102,7 +102,7 @@ def rules_replay(new_rules: Path, as_json: bool) -> None:
     async def facts(db):
         return [CaseFacts.model_validate(doc["facts"]) async for doc in db.interpretations.find({}, {"facts": 1})]
 
-    cases = _run(facts)
+    cases = run_with_db(facts)
     changes = replay(cases, current, candidate)
     if as_json:
         print(json.dumps([c.model_dump(mode="json") for c in changes], indent=2))
@@ -135,7 +135,7 @@ def case_show(case_id: str, as_json: bool) -> None:
         alerts = [d async for d in db.alerts.find({"case_id": case_id})]
         return case, interpretations, alerts
 
-    loaded = _run(load)
+    loaded = run_with_db(load)
     if loaded is None:
         raise click.ClickException(f"no case {case_id!r}")
     case, interpretations, alerts = loaded

@@ -21,20 +21,22 @@ from rich.console import Console
 from rich.table import Table
 
 from oncorelay.labclient import ReceiptWatcher, ResultMetadata, as_bgzf, build_result, publish
+from services.common.labs import Lab, registration
 from services.common.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "demo" / "data"
 SHARED_COAD = REPO.parent / "shared" / "data" / "pcgr" / "T001-COAD.grch38.vcf.gz"
 WEBHOOK_PORT = 8199
+DEMO_LAB = Lab(lab_id="LAB-DEMO", site_ids=["HOSP-DEMO"], name="oncorelay demo lab")
 console = Console()
 
 
 def _meta(case: str, patient: str, specimen: str, kind: str, tumour: str, collected: date, **extra) -> ResultMetadata:
     fields = {"assay": "CGP-500 (demo)", "panel_size_mb": 1.9, **extra}
     return ResultMetadata(
-        lab="LAB-DEMO", case=case, patient=patient, specimen_id=specimen, specimen_type=kind, tumor_type=tumour,
-        genome_build="GRCh38", treating_site="HOSP-DEMO", collected=collected, result_id=f"DEMO-{specimen}",
+        lab=DEMO_LAB.lab_id, case=case, patient=patient, specimen_id=specimen, specimen_type=kind, tumor_type=tumour,
+        genome_build="GRCh38", treating_site=DEMO_LAB.site_ids[0], collected=collected, result_id=f"DEMO-{specimen}",
         **fields,
     )
 
@@ -158,10 +160,12 @@ def main() -> None:
     work = REPO / ".infra" / "demo"
     work.mkdir(parents=True, exist_ok=True)
     items = examples(work)
-    console.rule("oncorelay demo: publishing example lab results")
-    receipts = asyncio.run(publish_all(items))
     client = MongoClient(settings.mongo_uri.get_secret_value(), tz_aware=True)
     db = client[settings.mongo_database]
+    # Labs are closed by default: the demo lab is registered for its hospital, as `oncorelay labs create` does.
+    db.labs.update_one({"_id": DEMO_LAB.lab_id}, registration(DEMO_LAB), upsert=True)
+    console.rule("oncorelay demo: publishing example lab results")
+    receipts = asyncio.run(publish_all(items))
     settle(db, sorted({r.case_id for _, r in receipts if r.status == "accepted"}))
     show(db, receipts, receiver)
     client.close()

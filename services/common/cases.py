@@ -19,16 +19,38 @@ def timeline_entry(result_key: str, stage: str, at: datetime, detail: str) -> di
     return {"stage": stage, "result_key": result_key, "at": at, "detail": detail}
 
 
-async def upsert_case(db: AsyncDatabase, case_id: str, fields: dict) -> dict:
-    """Create the case if new; set descriptive fields that belong to the case (not its state).
+async def upsert_case(db: AsyncDatabase, case_id: str, fields: dict, on_insert: dict | None = None) -> dict:
+    """Create the case if new; set descriptive fields that belong to the case (not its state), and
+    `on_insert` fields (such as its treating site) only when the case is created.
 
     Returns the case as stored afterwards (callers pass it on to `advance_case`, saving a read)."""
     now = datetime.now(UTC)
     return await db.cases.find_one_and_update(
         {"_id": case_id},
-        {"$setOnInsert": {"created_at": now, "state": "received", "state_order": ""}, "$set": fields},
+        {"$setOnInsert": {"created_at": now, "state": "received", "state_order": "", **(on_insert or {})},
+         "$set": fields},
         upsert=True, return_document=ReturnDocument.AFTER,
     )
+
+
+async def case_site(db: AsyncDatabase, case_id: str) -> str | None:
+    """The treating site of an existing case (None: no such case)."""
+    case = await db.cases.find_one({"_id": case_id}, {"treating_site": 1})
+    return case.get("treating_site") if case else None
+
+
+async def transfer_case(db: AsyncDatabase, case_id: str, site_id: str, actor: str, note: str) -> str | None:
+    """Move a case, and its alerts, to another treating site (audited); returns the site it was at, None when
+    there is no such case. The new site's team sees the case from then on, the old one no longer does."""
+    before = await db.cases.find_one_and_update(
+        {"_id": case_id}, {"$set": {"treating_site": site_id, "updated_at": datetime.now(UTC)}},
+        return_document=ReturnDocument.BEFORE)
+    if before is None:
+        return None
+    await db.alerts.update_many({"case_id": case_id}, {"$set": {"treating_site": site_id}})
+    await audit.record(db, actor, "case_transferred", case_id, None,
+                       {"from_site": before.get("treating_site"), "to_site": site_id, "note": note})
+    return before.get("treating_site")
 
 
 async def advance_case(

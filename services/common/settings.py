@@ -41,10 +41,14 @@ class Settings(BaseSettings):
     lag_interval_s: float = Field(5.0, gt=0, description="how often consumer lag is measured for /metrics")
 
     # Ingest
-    known_labs: str = Field("", description="comma-separated lab ids allowed to publish; empty = any lab")
+    open_enrolment: bool = Field(False, description="accept results from labs that are not registered (demos only)")
     max_vcf_bytes: int = Field(512 * 1024 * 1024, description="largest VCF (compressed) accepted by reference")
     max_info_bytes: int = Field(64 * 1024, description="largest INFO column of one record")
     reference_timeout_s: float = Field(30.0, description="time allowed to fetch a by-reference VCF")
+    reference_sources: str = Field("", description="comma-separated URL prefixes (file:///DIR/, https://HOST/PATH/) "
+                                   "any lab's by-reference VCFs may be read from, besides each lab's registered ones")
+    reference_allowed_networks: str = Field("", description="comma-separated CIDRs a by-reference https source may "
+                                            "resolve to although loopback, private or link-local")
 
     # Annotate
     ctdna_rise_factor: float = Field(2.0, gt=1.0, description="VAF rise between plasma specimens that alerts")
@@ -80,10 +84,6 @@ class Settings(BaseSettings):
     # interpretations and the audit trail are kept.
     payload_retention_days: float = Field(90.0, gt=0, description="days a raw VCF payload is kept in vcf_payloads")
     payload_retention_check_s: float = Field(3600.0, gt=0, description="how often ingest deletes expired payloads")
-
-    def lab_allowlist(self) -> frozenset[str]:
-        """Labs allowed to publish; empty means every lab is accepted."""
-        return frozenset(x.strip() for x in self.known_labs.split(",") if x.strip())
 
     def webhook_targets(self) -> list[str]:
         return [x.strip() for x in self.webhook_urls.split(",") if x.strip()]

@@ -40,7 +40,7 @@ def _identifying_keys(document: dict) -> list[str]:
     return sorted(found)
 
 
-def read_message(raw: bytes, max_bytes: int, known_labs: frozenset[str]) -> Intake:
+def read_message(raw: bytes, max_bytes: int) -> Intake:
     """Parse and validate one message from oncorelay.lab.results.v1."""
     if len(raw) > max_bytes:
         return Intake(None, [reason(RejectionCode.MESSAGE_TOO_LARGE, f"The message has {len(raw)} bytes, over {max_bytes}")])
@@ -66,9 +66,6 @@ def read_message(raw: bytes, max_bytes: int, known_labs: frozenset[str]) -> Inta
         result = SequencingResult.model_validate_json(raw)
     except ValidationError as error:
         return Intake(None, _validation_reasons(error), **ids)
-
-    if known_labs and result.lab_id not in known_labs:
-        return Intake(None, [reason(RejectionCode.UNKNOWN_LAB, f"lab_id {result.lab_id!r} is not registered", "lab_id")], **ids)
     return Intake(result, [], **ids)
 
 

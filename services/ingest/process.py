@@ -31,14 +31,18 @@ from contracts.events import (
 from contracts.reasons import RejectionCode
 from contracts.rejection import reason
 from services.common import audit, metrics, packed
-from services.common.cases import advance_case_through, upsert_case
+from services.common.cases import advance_case_through, case_site, upsert_case
 from services.common.keys import VARIANTS_PER_CHUNK, result_key
+from services.common.labs import Lab, LabDirectory
 from services.common.logging import correlate
+from services.common.netguard import AddressPolicy
 from services.common.offload import runner
 from services.common.runtime import TRANSIENT_ERRORS, Publish
 from services.common.settings import Settings
 from services.ingest import store
+from services.ingest.admission import admit
 from services.ingest.intake import Intake, read_message
+from services.ingest.reference_sources import parse_sources
 from services.ingest.vcf.errors import VcfRejected
 from services.ingest.vcf.loader import open_vcf, variant_document
 from services.ingest.vcf_source import fetch_reference, write_inline
@@ -72,13 +76,14 @@ class Ingest:
         self.db = db
         self.publish = publish
         self.settings = settings
-        self.labs = settings.lab_allowlist()
+        self.labs = LabDirectory(db)
+        self.reference_policy = AddressPolicy.parse(settings.reference_allowed_networks)
         self.work_dir = str(Path(settings.data_dir) / "ingest" / "incoming")
 
     async def handle(self, message: Message) -> IngestReceipt:
         """Process one message; returns the receipt that was sent."""
         started = time.perf_counter()
-        intake = read_message(message.value, MAX_MESSAGE_BYTES, self.labs)
+        intake = read_message(message.value, MAX_MESSAGE_BYTES)
         with correlate(result_id=intake.result_id or message.key, case_id=intake.case_id):
             receipt = await self._handle(message, intake)
         metrics.PROCESSING_SECONDS.labels(SERVICE, "ingest").observe(time.perf_counter() - started)
@@ -102,7 +107,12 @@ class Ingest:
 
     async def _ingest(self, message: Message, result: SequencingResult) -> IngestReceipt:
         key = result_key(result.result_id, result.result_version)
-        latest = await store.latest_result(self.db, result.result_id)
+        lab, latest, site = await asyncio.gather(self.labs.get(result.lab_id),
+                                                 store.latest_result(self.db, result.result_id),
+                                                 case_site(self.db, result.case_id))
+        refused = admit(result, lab, self.settings.open_enrolment, latest["lab_id"] if latest else None, site)
+        if refused is not None:
+            return await self._reject_result(message, result, refused)
         if latest is not None:
             if latest["result_version"] > result.result_version:
                 raise VcfRejected(
@@ -119,16 +129,19 @@ class Ingest:
                 log.info("result already ingested; re-sending its receipt", extra={"result_key": key})
                 return await self._accept(result, latest["variant_count"])
 
-        path = await self._materialise(result)
+        path = await self._materialise(result, lab)
         try:
             loading = time.perf_counter()
-            tumour_sample, header, count = await self._store_variants(path, result, key)
+            try:
+                tumour_sample, header, count = await self._store_variants(path, result, key)
+            except VcfRejected as rejection:
+                raise rejection.without_path(str(path)) from rejection
             metrics.PROCESSING_SECONDS.labels(SERVICE, "store_variants").observe(time.perf_counter() - loading)
             await store.save_payload(self.db, key, path)
         finally:
             path.unlink(missing_ok=True)
 
-        case = await upsert_case(self.db, result.case_id, _case_fields(result))
+        case = await upsert_case(self.db, result.case_id, _case_fields(result), {"treating_site": result.treating_site})
         await advance_case_through(self.db, result.case_id, key, result.published_at,
                                    [("received", ""), ("ingested", f"{count} variants")], actor=SERVICE, case=case)
 
@@ -175,13 +188,13 @@ class Ingest:
         await store.record_head(self.db, result.result_id, result.result_version)
         return await self._accept(result, count)
 
-    async def _materialise(self, result: SequencingResult) -> Path:
+    async def _materialise(self, result: SequencingResult, lab: Lab | None) -> Path:
         if isinstance(result.vcf, InlineVcf):
             small = len(result.vcf.data) * 3 // 4 <= SMALL_VCF_BYTES  # base64: 4 characters per 3 bytes
             return await runner(small)(write_inline, result.vcf, self.work_dir)
-        return await fetch_reference(
-            result.vcf, self.work_dir, self.settings.max_vcf_bytes, self.settings.reference_timeout_s
-        )
+        sources = [*(lab.reference_sources if lab else []), *parse_sources(self.settings.reference_sources)]
+        return await fetch_reference(result.vcf, self.work_dir, self.settings.max_vcf_bytes,
+                                     self.settings.reference_timeout_s, sources, self.reference_policy)
 
     async def _store_variants(self, path: Path, result: SequencingResult, key: str) -> tuple[str | None, dict, int]:
         """Stream the VCF through the loader into chunk documents; returns (tumour sample, header, count).
@@ -296,7 +309,6 @@ def _take_chunks(variants: Iterator, max_chunks: int) -> tuple[int, list[bytes]]
 def _case_fields(result: SequencingResult) -> dict:
     return {
         "lab_id": result.lab_id,
-        "treating_site": result.treating_site,
         "tumor_type": result.tumor_type,
         "patient_pseudonym": result.patient_pseudonym,
     }

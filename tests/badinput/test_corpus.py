@@ -1,5 +1,5 @@
 """Every bad input of the corpus gets its precise reason code from ingest's pure path (no broker, no database):
-intake.read_message, then the VCF materialised (inline or by reference, sha256 checked) and read to the end."""
+intake.read_message, admission (labs registered for any site), then the VCF materialised (inline or by reference, sha256 checked) and read to the end."""
 
 import asyncio
 import base64
@@ -11,7 +11,10 @@ import pytest
 from contracts import topics
 from contracts.events import InlineVcf
 from contracts.reasons import RejectionCode
+from services.common.labs import Lab
+from services.common.netguard import AddressPolicy
 from services.common.settings import Settings
+from services.ingest.admission import admit
 from services.ingest.intake import read_message
 from services.ingest.process import MAX_MESSAGE_BYTES
 from services.ingest.vcf.errors import VcfRejected
@@ -19,22 +22,27 @@ from services.ingest.vcf.loader import open_vcf
 from services.ingest.vcf_source import fetch_reference, write_inline
 from tests.badinput import corpus
 
-LABS = frozenset({"LAB01", "LAB-DEMO"})
+LABS = {lab_id: Lab(lab_id=lab_id, any_site=True) for lab_id in ("LAB01", "LAB-DEMO")}
 CASES = corpus.load()
+REFERENCE_SOURCES = [corpus.SHARED.as_uri() + "/"]  # as the integration stack allows
 SETTINGS = Settings(_env_file=None)
 
 
 def ingest_codes(value: bytes, work_dir: Path) -> list[RejectionCode]:
     """The reason codes ingest gives `value` ([] = accepted), as Ingest.handle computes them minus the database."""
-    intake = read_message(value, MAX_MESSAGE_BYTES, LABS)
+    intake = read_message(value, MAX_MESSAGE_BYTES)
     if intake.result is None:
         return [r.code for r in intake.reasons]
     result = intake.result
+    refused = admit(result, LABS.get(result.lab_id), False, None, None)
+    if refused is not None:
+        return [refused.code]
     try:
         if isinstance(result.vcf, InlineVcf):
             path = write_inline(result.vcf, str(work_dir))
         else:
-            path = asyncio.run(fetch_reference(result.vcf, str(work_dir), SETTINGS.max_vcf_bytes, 5.0))
+            path = asyncio.run(fetch_reference(result.vcf, str(work_dir), SETTINGS.max_vcf_bytes, 5.0,
+                                               REFERENCE_SOURCES, AddressPolicy.parse("")))
         with open_vcf(str(path), result.assay.genome_build, SETTINGS.max_info_bytes) as reader:
             for _ in reader.variants():
                 pass

@@ -12,13 +12,12 @@ from dataclasses import dataclass
 import pytest
 from pymongo import AsyncMongoClient, MongoClient
 
+from tests.support.labs import register_test_labs
 from tests.support.receiver import WebhookReceiver
 from tests.support.services import REPO, ServiceProcesses, base_env
 
 SHARED = REPO.parent / "shared" / "data"
 WEBHOOK_SECRET = "integration-secret"
-# The labs the session stack accepts (every test publishes as one of these); any other lab is rejected.
-KNOWN_LABS = "LAB01,LAB-DEMO"
 
 
 def _reachable(hostport: str) -> bool:
@@ -99,12 +98,14 @@ def stack(tmp_path_factory) -> Stack:
         ONCORELAY_DELIVERY_BASE_DELAY_S="0.2",
         ONCORELAY_DELIVERY_MAX_DELAY_S="1.0",
         ONCORELAY_LOG_LEVEL="info",
-        ONCORELAY_KNOWN_LABS=KNOWN_LABS,
+        # by-reference VCFs: the shared test data and the CLI's spool (where `oncorelay publish` puts large ones)
+        ONCORELAY_REFERENCE_SOURCES=f"{SHARED.as_uri()}/,{(work / 'home' / '.cache' / 'oncorelay' / 'spool').as_uri()}/",
         HOME=str(work / "home"),
     )
+    client = MongoClient(mongo_uri, tz_aware=True)
+    register_test_labs(client[database])  # labs are closed by default; any other lab is rejected
     services = ServiceProcesses(env, work)
     services.start_all()
-    client = MongoClient(mongo_uri, tz_aware=True)
     yield Stack(env, secrets.token_hex(3), services, client[database], receiver)
     services.stop_all()
     client.drop_database(database)

@@ -25,6 +25,7 @@ from chaos.workload import Planned, plan, pseudonym, sample_name, token
 from contracts import topics
 from tests.integration.conftest import wait_until
 from tests.support.kafka import read_all
+from tests.support.labs import register_test_labs
 from tests.support.receiver import WebhookReceiver
 from tests.support.services import SERVICES, ServiceProcesses, base_env, http_status
 
@@ -67,6 +68,8 @@ def own_stack(tmp_path):
                        ONCORELAY_WEBHOOK_URLS=receiver.url, ONCORELAY_WEBHOOK_SECRET=SECRET,
                        ONCORELAY_DELIVERY_BASE_DELAY_S="0.2", ONCORELAY_DELIVERY_MAX_DELAY_S="2.0",
                        ONCORELAY_DELIVERY_MAX_ATTEMPTS="50", ONCORELAY_LOG_LEVEL="info", HOME=str(tmp_path / "home"))
+        with MongoClient(infra.env["ONCORELAY_MONGO_URI"]) as client:
+            register_test_labs(client["oncorelay_faults"])
         services = ServiceProcesses(env, tmp_path)
         services.start_all()
         yield infra, services, receiver

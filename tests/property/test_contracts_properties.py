@@ -16,7 +16,6 @@ from services.common.case_state import STAGES, order_key, stage_of
 from services.ingest.intake import read_message
 
 EXAMPLE = json.loads((Path(__file__).resolve().parents[2] / "contracts" / "examples" / "SequencingResult.json").read_text())
-LABS = frozenset({"LAB01"})
 MAX = 1024 * 1024
 
 identifiers = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._:-]{0,40}\Z")
@@ -45,7 +44,7 @@ def sequencing_results(draw) -> dict:
 
 
 def _check_answer(raw: bytes) -> None:
-    intake = read_message(raw, MAX, LABS)
+    intake = read_message(raw, MAX)
     assert (intake.result is None) == bool(intake.reasons)
     for item in intake.reasons:
         assert isinstance(item.code, RejectionCode) and item.code in ADVICE and item.message
@@ -85,7 +84,7 @@ def test_bytes_flipped_in_a_valid_message_get_an_answer(document, data):
 @given(sequencing_results())
 def test_valid_results_are_accepted_and_survive_a_json_round_trip(document):
     raw = json.dumps(document).encode()
-    intake = read_message(raw, MAX, LABS)
+    intake = read_message(raw, MAX)
     assert intake.reasons == []
     again = SequencingResult.model_validate_json(intake.result.model_dump_json())
     assert again == intake.result
@@ -97,7 +96,7 @@ def test_valid_results_are_accepted_and_survive_a_json_round_trip(document):
                                                                             "schema_version")]))
 def test_a_missing_required_field_is_named(document, field):
     del document[field]
-    intake = read_message(json.dumps(document).encode(), MAX, LABS)
+    intake = read_message(json.dumps(document).encode(), MAX)
     assert [(r.code, r.field) for r in intake.reasons] == [(RejectionCode.SCHEMA_VIOLATION, field)]
 
 
@@ -105,7 +104,7 @@ def test_a_missing_required_field_is_named(document, field):
        st.sampled_from(["%Y-%m-%d", "%Y%m%d", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d"]), st.sampled_from(["", "PSN-", "X"]))
 def test_a_birth_date_in_the_pseudonym_is_refused_as_a_patient_identifier(document, born, form, prefix):
     document["patient_pseudonym"] = prefix + born.strftime(form)
-    intake = read_message(json.dumps(document).encode(), MAX, LABS)
+    intake = read_message(json.dumps(document).encode(), MAX)
     assert [r.code for r in intake.reasons] == [RejectionCode.PATIENT_IDENTIFIER]
 
 

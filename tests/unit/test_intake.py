@@ -9,8 +9,8 @@ from services.ingest.intake import read_message
 EXAMPLE = (Path(__file__).resolve().parents[2] / "contracts" / "examples" / "SequencingResult.json").read_text()
 
 
-def _codes(raw: bytes, labs: frozenset[str] = frozenset()) -> list[str]:
-    return [r.code for r in read_message(raw, 1024 * 1024, labs).reasons]
+def _codes(raw: bytes) -> list[str]:
+    return [r.code for r in read_message(raw, 1024 * 1024).reasons]
 
 
 def _with(**changes) -> bytes:
@@ -20,7 +20,7 @@ def _with(**changes) -> bytes:
 
 
 def test_valid_example_is_accepted():
-    intake = read_message(EXAMPLE.encode(), 1024 * 1024, frozenset({"LAB01"}))
+    intake = read_message(EXAMPLE.encode(), 1024 * 1024)
     assert intake.reasons == [] and intake.result.result_id == "LAB01-R2026-000123"
 
 
@@ -40,7 +40,7 @@ def test_schema_version_missing_or_future():
 def test_missing_field_names_the_field():
     document = json.loads(EXAMPLE)
     del document["tumor_type"]
-    intake = read_message(json.dumps(document).encode(), 1024 * 1024, frozenset())
+    intake = read_message(json.dumps(document).encode(), 1024 * 1024)
     assert [(r.code, r.field) for r in intake.reasons] == [(RejectionCode.SCHEMA_VIOLATION, "tumor_type")]
     assert intake.result_id == "LAB01-R2026-000123"
 
@@ -52,14 +52,10 @@ def test_identifying_fields_and_values():
     assert _codes(_with(patient_pseudonym="19750314")) == [RejectionCode.PATIENT_IDENTIFIER]
 
 
-def test_unknown_lab():
-    assert _codes(EXAMPLE.encode(), frozenset({"LAB99"})) == [RejectionCode.UNKNOWN_LAB]
-
-
 def test_oversized_message():
-    assert [r.code for r in read_message(b"x" * 11, 10, frozenset()).reasons] == [RejectionCode.MESSAGE_TOO_LARGE]
+    assert [r.code for r in read_message(b"x" * 11, 10).reasons] == [RejectionCode.MESSAGE_TOO_LARGE]
 
 
 def test_reason_message_is_actionable():
-    reason = read_message(_with(schema_version="9"), 1024 * 1024, frozenset()).reasons[0]
+    reason = read_message(_with(schema_version="9"), 1024 * 1024).reasons[0]
     assert "'9' is not supported" in reason.message and "1.0" in reason.message

@@ -10,3 +10,9 @@ class VcfRejected(Exception):
         super().__init__(f"{code.value}: {message}")
         self.code = code
         self.message = message
+
+    def without_path(self, path: str) -> "VcfRejected":
+        """The same rejection with the server's own file path (and file name) replaced by "the VCF": a receipt
+        never tells a lab where ingest keeps its files."""
+        message = self.message.replace(path, "the VCF").replace(path.rsplit("/", 1)[-1], "the VCF")
+        return self if message == self.message else VcfRejected(self.code, message)

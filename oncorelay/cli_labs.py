@@ -1,0 +1,83 @@
+"""`oncorelay labs` and `oncorelay cases transfer`: operator commands for who may send what.
+
+Labs are closed by default: ingest accepts results only from a registered lab, for the hospitals it
+is registered for. They talk to MongoDB directly (ONCORELAY_MONGO_URI), so run them where the
+services run.
+"""
+
+import getpass
+import json
+from urllib.parse import urlsplit
+
+import click
+from pydantic import ValidationError
+
+from oncorelay.cli_clinical import case_group, run_with_db
+from services.common.cases import transfer_case
+from services.common.labs import Lab, list_labs, remove_lab, save_lab
+
+
+def _source(prefix: str) -> str:
+    """A reference source as stored: an https:// (or http://) URL prefix with a host, or a file:/// directory."""
+    parts = urlsplit(prefix)
+    if parts.scheme in ("https", "http") and parts.hostname and not parts.username and not parts.password:
+        return prefix if prefix.endswith("/") else prefix + "/"
+    if parts.scheme == "file" and not parts.netloc and parts.path.startswith("/"):
+        return prefix if prefix.endswith("/") else prefix + "/"
+    raise click.BadParameter(f"{prefix!r}: use https://HOST[:PORT]/PATH/ or file:///DIRECTORY/ "
+                             "(no user or password in the URL)", param_hint="--reference-source")
+
+
+@click.group("labs")
+def labs_group() -> None:
+    """Labs that may publish results, and the hospitals each sends results for."""
+
+
+@labs_group.command("create")
+@click.argument("lab_id")
+@click.option("--site", "sites", multiple=True, help="Hospital the lab sends results for (repeatable).")
+@click.option("--any-site", is_flag=True, help="A network reference lab: results for every hospital.")
+@click.option("--principal", help="The Kafka SASL principal the lab authenticates as [default: User:LAB_ID].")
+@click.option("--reference-source", "sources", multiple=True,
+              help="URL prefix the lab's by-reference VCFs may be read from, https://HOST/PATH/ or "
+                   "file:///DIRECTORY/ (repeatable).")
+@click.option("--name", default="", help="Readable lab name.")
+def create_lab(lab_id: str, sites, any_site: bool, principal, sources, name: str) -> None:
+    """Register a lab (or replace its registration)."""
+    if not sites and not any_site:
+        raise click.UsageError("name the hospitals with --site HOSPITAL (repeatable), or use --any-site")
+    try:
+        lab = Lab(lab_id=lab_id, site_ids=sorted(set(sites)), any_site=any_site, kafka_principal=principal,
+                  reference_sources=[_source(s) for s in sources], name=name)
+    except ValidationError as error:
+        raise click.BadParameter(error.errors()[0]["msg"], param_hint="LAB_ID") from error
+    run_with_db(lambda db: save_lab(db, lab))
+    click.echo(json.dumps(lab.model_dump(), indent=2))
+
+
+@labs_group.command("list")
+def list_command() -> None:
+    """Every registered lab with its hospitals, principal and reference sources."""
+    click.echo(json.dumps([lab.model_dump() for lab in run_with_db(list_labs)], indent=2))
+
+
+@labs_group.command("remove")
+@click.argument("lab_id")
+def remove_command(lab_id: str) -> None:
+    """Unregister a lab: its further results are refused (its stored results stay)."""
+    if not run_with_db(lambda db: remove_lab(db, lab_id)):
+        raise click.ClickException(f"no registered lab {lab_id}; `oncorelay labs list` shows the registered ones")
+    click.echo(json.dumps({"lab_id": lab_id, "status": "removed"}))
+
+
+@case_group.command("transfer")
+@click.argument("case_id")
+@click.option("--to", "site_id", required=True, help="The hospital that treats the patient from now on.")
+@click.option("--note", default="", help="Why (kept in the audit trail).")
+def transfer_command(case_id: str, site_id: str, note: str) -> None:
+    """Move a case (and its alerts) to another treating hospital, audited."""
+    actor = f"operator:{getpass.getuser()}"
+    previous = run_with_db(lambda db: transfer_case(db, case_id, site_id, actor, note))
+    if previous is None:
+        raise click.ClickException(f"no case {case_id}")
+    click.echo(json.dumps({"case_id": case_id, "from_site": previous, "to_site": site_id}))
