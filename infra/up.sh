@@ -7,6 +7,9 @@ here="$(dirname "${BASH_SOURCE[0]}")"
 source "$here/lib.sh"
 
 bash "$here/install.sh"
+# On this one machine, ingest may read large VCFs that `oncorelay publish` spools for it (by reference).
+# Nothing else is readable by reference unless configured (README, "Security and trust boundaries").
+export ONCORELAY_REFERENCE_SOURCES="${ONCORELAY_REFERENCE_SOURCES-file://$HOME/.cache/oncorelay/spool/}"
 bash "$here/kafka.sh" start
 bash "$here/ferretdb.sh" start
 if [[ ${ONCORELAY_SKIP_SERVICES:-0} != 1 ]]; then
