@@ -29,6 +29,13 @@ class RejectionCode(StrEnum):
     CONTIG_MISMATCH = "contig_mismatch"
     INVALID_ALLELE = "invalid_allele"
     INFO_TOO_LARGE = "info_too_large"
+    FIELD_TOO_LARGE = "field_too_large"
+    HEADER_LINE_TOO_LONG = "header_line_too_long"
+    HEADER_TOO_LARGE = "header_too_large"
+    VCF_DECOMPRESSED_TOO_LARGE = "vcf_decompressed_too_large"
+    TOO_MANY_RECORDS = "too_many_records"
+    TOO_MANY_FINDINGS = "too_many_findings"
+    ATTEMPTS_EXHAUSTED = "attempts_exhausted"
     NO_TUMOUR_SAMPLE = "no_tumour_sample"
     STALE_VERSION = "stale_version"
     PROCESSING_FAILED = "processing_failed"
@@ -74,6 +81,22 @@ ADVICE: dict[RejectionCode, str] = {
     RejectionCode.INVALID_ALLELE: "A REF or ALT allele contains characters other than A, C, G, T, N "
     "(or a symbolic/breakend allele).",
     RejectionCode.INFO_TOO_LARGE: "A record's INFO field exceeds the configured size limit.",
+    RejectionCode.FIELD_TOO_LARGE: "A record's column (FORMAT, a sample's values, REF/ALT or ID) exceeds the "
+    "configured size limit (ONCORELAY_MAX_FIELD_BYTES). Check the exporter; split or drop the bulky values.",
+    RejectionCode.HEADER_LINE_TOO_LONG: "A VCF header line exceeds the configured length limit "
+    "(ONCORELAY_MAX_HEADER_LINE_BYTES). Remove or shorten the oversized ## line (e.g. an embedded command line).",
+    RejectionCode.HEADER_TOO_LARGE: "The VCF header (all its ## lines) is longer than the configured limit "
+    "(ONCORELAY_MAX_HEADER_BYTES). Remove repeated or oversized header lines before publishing.",
+    RejectionCode.VCF_DECOMPRESSED_TOO_LARGE: "The VCF is larger once decompressed than the configured limit "
+    "(ONCORELAY_MAX_DECOMPRESSED_BYTES). Send only the tumour calls of one result, or ask the operator to raise it.",
+    RejectionCode.TOO_MANY_RECORDS: "The VCF has more records than the configured limit (ONCORELAY_MAX_RECORDS). "
+    "Send only the variant calls of one result (no reference blocks / gVCF), or ask the operator to raise it.",
+    RejectionCode.TOO_MANY_FINDINGS: "The result has more reportable (tier I/II) findings than oncorelay lists for "
+    "one result; it was not interpreted, rather than shown incomplete. Check the VCF (e.g. repeated or "
+    "germline calls) and re-publish it.",
+    RejectionCode.ATTEMPTS_EXHAUSTED: "This message stopped the service (a crash or a kill for memory) on every "
+    "attempt, so it was set aside and the service moved on. The operators are alerted by the rejection metric; "
+    "re-publish it once they confirm a fix.",
     RejectionCode.NO_TUMOUR_SAMPLE: "The tumour sample could not be identified. Name it in ##tumor_sample or "
     "use the sample name TUMOR.",
     RejectionCode.STALE_VERSION: "A newer version of this result has already been accepted; an older "

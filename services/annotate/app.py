@@ -5,6 +5,7 @@ from functools import partial
 from contracts import topics
 from services.annotate.process import SERVICE, Annotator
 from services.common import metrics
+from services.common.attempts import Attempts, MongoAttemptStore
 from services.common.mongo import connect, database, ensure_indexes
 from services.common.parking import parker
 from services.common.runtime import Health, declare_topics, process_or_park, publisher, until_done
@@ -21,6 +22,7 @@ mongo = connect(settings)
 db = database(mongo, settings)
 publish = publisher(app, SERVICE)
 annotator = Annotator(db, publish, settings)
+attempts = Attempts(MongoAttemptStore(db), SERVICE, settings.max_message_attempts)
 ingested_topic = app.topic(topics.VARIANTS_INGESTED, key_type=bytes, value_type=bytes)
 add_ops_pages(app, lambda: db, health)
 
@@ -42,7 +44,10 @@ async def annotate_results(stream):
     async for event in stream.events():
         metrics.MESSAGES_CONSUMED.labels(SERVICE, topics.VARIANTS_INGESTED).inc()
         raw = event.value or b""
-        await process_or_park(
-            partial(annotator.handle, raw), parker(publish, SERVICE, topics.VARIANTS_INGESTED, event), health,
-            f"offset {event.message.offset}",
-        )
+        park = parker(publish, SERVICE, topics.VARIANTS_INGESTED, event)
+        message = event.message
+        exhausted = await attempts.check(topics.VARIANTS_INGESTED, message.partition, message.offset, health)
+        if exhausted is not None:
+            await until_done(partial(park, exhausted), health, f"parking offset {message.offset}")
+            continue
+        await process_or_park(partial(annotator.handle, raw), park, health, f"offset {message.offset}")

@@ -1,4 +1,5 @@
-"""Park an event that a service could not process (an unforeseen error) on the processing DLQ."""
+"""Park an event that a service could not process on the processing DLQ: an unforeseen error, or an error
+that carries its own reason code (`code`, a RejectionCode, e.g. a result too large to interpret)."""
 
 import base64
 from datetime import UTC, datetime
@@ -15,7 +16,10 @@ def parker(publish: Publish, service: str, source_topic: str, event):
     """A coroutine function that parks this faust event with the error that stopped it."""
 
     async def park(error: BaseException) -> None:
-        metrics.MESSAGES_REJECTED.labels(service, RejectionCode.PROCESSING_FAILED.value).inc()
+        code = getattr(error, "code", None)
+        why = (reason(code, f"{service}: {error}") if isinstance(code, RejectionCode)
+               else reason(RejectionCode.PROCESSING_FAILED, f"{service}: {type(error).__name__}"))
+        metrics.MESSAGES_REJECTED.labels(service, why.code.value).inc()
         key = event.key.decode("utf-8", "replace") if event.key else None
         await publish(topics.PROCESSING_DLQ, key or "", DeadLetter(
             source_topic=source_topic,
@@ -23,7 +27,7 @@ def parker(publish: Publish, service: str, source_topic: str, event):
             offset=event.message.offset,
             key=key,
             original_base64=base64.b64encode(event.value or b"").decode("ascii"),
-            reasons=[reason(RejectionCode.PROCESSING_FAILED, f"{service}: {type(error).__name__}")],
+            reasons=[why],
             rejected_at=datetime.now(UTC),
         ))
 

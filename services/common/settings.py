@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     open_enrolment: bool = Field(False, description="accept results from labs that are not registered (demos only)")
     max_vcf_bytes: int = Field(512 * 1024 * 1024, description="largest VCF (compressed) accepted by reference")
     max_info_bytes: int = Field(64 * 1024, description="largest INFO column of one record")
+    # Bounds on what one result may make a service hold (issue 18; checked by services/ingest/vcf/limits.py).
+    max_decompressed_bytes: int = Field(4 * 1024**3, gt=0, description="largest VCF once decompressed (a genome: 1-3 GiB)")
+    max_records: int = Field(10_000_000, gt=0, description="most VCF records (data lines) in one result")
+    max_header_line_bytes: int = Field(1024**2, gt=0, description="longest VCF header line")
+    max_header_bytes: int = Field(32 * 1024**2, gt=0, description="longest VCF header in all (GRCh38 with every contig: about 0.2 MiB)")
+    max_field_bytes: int = Field(64 * 1024, gt=0, description="longest column of a record other than INFO (FORMAT, a sample's values, ALT...)")
+    max_message_attempts: int = Field(3, ge=1, description="times a message may stop a service (crash, OOM kill) before it goes to the DLQ")
     reference_timeout_s: float = Field(30.0, description="time allowed to fetch a by-reference VCF")
     reference_sources: str = Field("", description="comma-separated URL prefixes (file:///DIR/, https://HOST/PATH/) "
                                    "any lab's by-reference VCFs may be read from, besides each lab's registered ones")

@@ -5,6 +5,7 @@ from functools import partial
 
 from contracts import topics
 from services.common import metrics
+from services.common.attempts import Attempts, MongoAttemptStore
 from services.common.mongo import connect, database, ensure_indexes
 from services.common.runtime import Health, declare_topics, publisher, until_done
 from services.common.service import add_ops_pages, create_app
@@ -20,6 +21,7 @@ health = Health()
 mongo = connect(settings)
 db = database(mongo, settings)
 processor = Ingest(db, publisher(app, SERVICE), settings)
+attempts = Attempts(MongoAttemptStore(db), SERVICE, settings.max_message_attempts)
 results_topic = app.topic(topics.LAB_RESULTS, key_type=bytes, value_type=bytes)
 add_ops_pages(app, lambda: db, health)
 
@@ -50,4 +52,8 @@ async def ingest_results(stream):
             partition=event.message.partition,
             offset=event.message.offset,
         )
+        exhausted = await attempts.check(topics.LAB_RESULTS, message.partition, message.offset, health)
+        if exhausted is not None:
+            await until_done(partial(processor.set_aside, message, exhausted), health, f"offset {message.offset}")
+            continue
         await until_done(partial(processor.handle, message), health, f"offset {message.offset}")

@@ -44,6 +44,7 @@ from services.ingest.admission import admit
 from services.ingest.intake import Intake, read_message
 from services.ingest.reference_sources import parse_sources
 from services.ingest.vcf.errors import VcfRejected
+from services.ingest.vcf.limits import LimitCheck, VcfLimits
 from services.ingest.vcf.loader import open_vcf, variant_document
 from services.ingest.vcf_source import fetch_reference, write_inline
 
@@ -55,6 +56,8 @@ CHUNKS_PER_BATCH = 5
 # A VCF file up to this size (a panel: about 500 variants are 90 KB gzipped) is parsed on the event loop, a
 # larger one in a worker thread (services.common.offload).
 SMALL_VCF_BYTES = 256 * 1024
+# ... and holds up to this much text (a 500-variant panel: about 0.5 MB).
+SMALL_VCF_TEXT_BYTES = 2 * 1024 * 1024
 # Largest lab message accepted (the broker is configured a little above this).
 MAX_MESSAGE_BYTES = 1024 * 1024
 
@@ -88,6 +91,14 @@ class Ingest:
             receipt = await self._handle(message, intake)
         metrics.PROCESSING_SECONDS.labels(SERVICE, "ingest").observe(time.perf_counter() - started)
         return receipt
+
+    async def set_aside(self, message: Message, why: Exception) -> IngestReceipt:
+        """Reject a message without handling it (it stopped the service on every attempt: services.common.attempts)."""
+        intake = read_message(message.value, MAX_MESSAGE_BYTES)  # bounded JSON: only its ids are used
+        code = getattr(why, "code", RejectionCode.PROCESSING_FAILED)
+        with correlate(result_id=intake.result_id or message.key, case_id=intake.case_id):
+            return await self._reject(message, [reason(code, str(why))], intake.result_id, intake.lab_id,
+                                      intake.case_id, intake.result.result_version if intake.result else None)
 
     async def _handle(self, message: Message, intake: Intake) -> IngestReceipt:
         if intake.result is None:
@@ -196,13 +207,25 @@ class Ingest:
         return await fetch_reference(result.vcf, self.work_dir, self.settings.max_vcf_bytes,
                                      self.settings.reference_timeout_s, sources, self.reference_policy)
 
+    async def _check_limits(self, path: Path) -> int:
+        """The VCF's decompressed size, once within the limits (services.ingest.vcf.limits; raises VcfRejected).
+
+        A panel's text is read on the event loop; whatever follows it, in a worker thread (a 280 kB file can hold
+        68 MB of text)."""
+        on_loop = SMALL_VCF_TEXT_BYTES if path.stat().st_size <= SMALL_VCF_BYTES else 0
+        with LimitCheck(str(path), VcfLimits.from_settings(self.settings)) as check:
+            if not check.run(until_bytes=on_loop):
+                await asyncio.to_thread(check.run)
+            return check.text_bytes
+
     async def _store_variants(self, path: Path, result: SequencingResult, key: str) -> tuple[str | None, dict, int]:
         """Stream the VCF through the loader into chunk documents; returns (tumour sample, header, count).
 
         The next batch is read and packed (in a thread, unless the VCF is small) while the previous one is
         written, so parsing and database writes overlap; a rejected VCF leaves no chunk behind.
         """
-        run = runner(path.stat().st_size <= SMALL_VCF_BYTES)
+        text_bytes = await self._check_limits(path)
+        run = runner(path.stat().st_size <= SMALL_VCF_BYTES and text_bytes <= SMALL_VCF_TEXT_BYTES)
         reader_cm = open_vcf(str(path), result.assay.genome_build, self.settings.max_info_bytes)
         reader = await run(reader_cm.__enter__)
         variants = reader.variants()

@@ -98,6 +98,9 @@ def stack(tmp_path_factory) -> Stack:
         ONCORELAY_DELIVERY_BASE_DELAY_S="0.2",
         ONCORELAY_DELIVERY_MAX_DELAY_S="1.0",
         ONCORELAY_LOG_LEVEL="info",
+        # the size limits low enough that a test reaches each in seconds (tests/integration/test_trust_limits.py)
+        ONCORELAY_MAX_DECOMPRESSED_BYTES=str(256 * 1024**2),
+        ONCORELAY_MAX_RECORDS="1000000",
         # by-reference VCFs: the shared test data and the CLI's spool (where `oncorelay publish` puts large ones)
         ONCORELAY_REFERENCE_SOURCES=f"{SHARED.as_uri()}/,{(work / 'home' / '.cache' / 'oncorelay' / 'spool').as_uri()}/",
         HOME=str(work / "home"),

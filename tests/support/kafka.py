@@ -6,17 +6,20 @@ import json
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 
-def produce(bootstrap: str, topic: str, key: bytes | None, value: bytes, partition: int | None = None) -> None:
-    """Send one record and wait for the broker's acknowledgement (to `partition`, else by key)."""
+def produce(bootstrap: str, topic: str, key: bytes | None, value: bytes,
+            partition: int | None = None) -> tuple[int, int]:
+    """Send one record and wait for the broker's acknowledgement (to `partition`, else by key);
+    returns where it was written (partition, offset)."""
     async def run():
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_request_size=4 * 1024 * 1024)
         await producer.start()
         try:
-            await producer.send_and_wait(topic, value, key=key, partition=partition)
+            written = await producer.send_and_wait(topic, value, key=key, partition=partition)
+            return written.partition, written.offset
         finally:
             await producer.stop()
 
-    asyncio.run(run())
+    return asyncio.run(run())
 
 
 def partition_count(bootstrap: str, topic: str) -> int:

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from contracts.events import FindingSummary, VariantsIngested
+from contracts.reasons import RejectionCode
 from contracts.variant import Variant
 from services.annotate.domain import amendment as amendment_mod
 from services.annotate.domain import germline as germline_mod
@@ -38,6 +39,22 @@ SMALL_VARIANT_KINDS = frozenset({"snv", "mnv", "indel"})
 MAX_LISTED_VUS = 500
 # Variants tracked per specimen for longitudinal comparison; plain VUS beyond this are only counted.
 MAX_TRACKED_VARIANTS = 5000
+# Other findings listed (tier III with evidence or oncogenic, tier IV); beyond, only counted in findings_omitted.
+MAX_LISTED_OTHER = 2000
+# Germline flags listed; beyond, only counted (any one flag already refers the case to genetics).
+MAX_GERMLINE_FLAGS = 200
+# Tier I/II findings of one result: a real one has tens. Beyond, the result is not interpreted (TooManyFindings)
+# rather than shown with reportable findings left out; this also keeps the alert within a Kafka record.
+MAX_REPORTABLE_FINDINGS = 200
+# Distinct variants remembered at one position to recognise a repeated record (see ResultInterpreter).
+MAX_KEYS_PER_LOCUS = 1000
+_VARIANT_FIELDS = tuple(Variant.model_fields)
+
+
+class TooManyFindings(Exception):
+    """A result with more tier I/II findings than MAX_REPORTABLE_FINDINGS: set aside with this reason code."""
+
+    code = RejectionCode.TOO_MANY_FINDINGS
 
 
 class ResultContext(BaseModel):
@@ -112,7 +129,11 @@ class Interpretation(BaseModel):
     tumor_type_name: str
     genome_build: str
     findings: list[Finding]
-    findings_omitted: int = Field(0, description=f"plain VUS not listed (beyond the first {MAX_LISTED_VUS})")
+    findings_omitted: int = Field(0, description=f"findings not listed: plain VUS beyond the first {MAX_LISTED_VUS}, "
+                                  f"other tier III/IV findings beyond the first {MAX_LISTED_OTHER}")
+    duplicate_count: int = Field(0, description="records repeating a variant already read (every field the same), "
+                                 "interpreted once")
+    germline_flags_omitted: int = Field(0, description=f"germline flags beyond the first {MAX_GERMLINE_FLAGS}")
     signature_findings: list[Finding] = Field(default_factory=list)
     vus_count: int
     not_assessed_count: int = Field(description="PASS variants not protein-altering (synonymous, intronic, UTR...)")
@@ -208,10 +229,17 @@ def unknown_to(kb: KnowledgeBase, view: VariantView) -> bool:
 
 
 class ResultInterpreter:
-    """Interprets one result's variants as they arrive, chunk by chunk, in memory bounded by what is kept:
-    every finding that is tiered I/II, has evidence or is oncogenic, at most MAX_LISTED_VUS plain VUS
-    (the others are counted in `findings_omitted`) and at most MAX_TRACKED_VARIANTS tracked variants for
-    longitudinal comparison (beyond them, plain VUS are counted in `untracked_count`)."""
+    """Interprets one result's variants as they arrive, chunk by chunk, in memory bounded whatever the input:
+    every tier I/II finding (more than MAX_REPORTABLE_FINDINGS raise TooManyFindings), at most MAX_LISTED_OTHER
+    other findings and MAX_LISTED_VUS plain VUS (the rest counted in `findings_omitted`), at most
+    MAX_GERMLINE_FLAGS germline flags, and for longitudinal comparison every listed finding and plain VUS up to
+    MAX_TRACKED_VARIANTS tracked variants in all (the rest counted in `untracked_count`).
+
+    A record repeating a variant (every field the same: position, alleles, annotation, read counts; two
+    structural variants at one position differ by their end or mate) is interpreted and counted once, in TMB
+    too. It is recognised among the variants kept and those at the current position, which covers every
+    repeat of a sorted VCF; in an unsorted one, a repeated plain VUS that is neither listed nor tracked may
+    be counted twice."""
 
     def __init__(self, ctx: ResultContext, kb: KnowledgeBase, oncotree: OncoTree,
                  settings: InterpretSettings | None = None) -> None:
@@ -222,12 +250,31 @@ class ResultInterpreter:
         self.observed: list[ObservedVariant] = []
         self.tmb = tmb_mod.TmbCounter(ctx.tumor_only)
         self.not_assessed = self.filtered = self.vus = self.listed_vus = self.omitted = self.untracked = 0
+        self.reportable = self.listed_other = self.duplicates = self.flags_omitted = 0
+        self._kept: set[tuple] = set()  # the variants listed, tracked or flagged (their field values)
+        self._locus: tuple[str, int] | None = None
+        self._at_locus: set[tuple] = set()
         self._no_knowledge = (oncogenicity_mod.no_knowledge(), tier([], ctx.tumor_type, oncotree))
+
+    def _repeated(self, variant: Variant, identity: tuple) -> bool:
+        """Whether this variant was read before (see the class docstring); remembers it."""
+        locus = (variant.chrom, variant.pos)
+        if locus != self._locus:
+            self._locus, self._at_locus = locus, set()
+        if identity in self._at_locus or identity in self._kept:
+            self.duplicates += 1
+            return True
+        if len(self._at_locus) < MAX_KEYS_PER_LOCUS:
+            self._at_locus.add(identity)
+        return False
 
     def add(self, variants: Iterable[Variant]) -> None:
         """Interpret the next variants of the result (in file order)."""
         ctx, kb = self.ctx, self.kb
         for variant in variants:
+            identity = tuple(map(variant.__dict__.get, _VARIANT_FIELDS))
+            if self._repeated(variant, identity):
+                continue
             self.tmb.add(variant)
             if variant.filter != "PASS":
                 self.filtered += 1
@@ -249,19 +296,35 @@ class ResultInterpreter:
                 call = tier(matches, ctx.tumor_type, self.oncotree)
                 flag = germline_mod.flag(view, matches, kb, ctx.tumor_only, self.settings.germline_vaf_threshold)
             if flag:
-                self.flags.append(flag)
+                if len(self.flags) < MAX_GERMLINE_FLAGS:
+                    self.flags.append(flag)
+                    self._kept.add(identity)
+                else:
+                    self.flags_omitted += 1
             self.vus += onc.call == oncogenicity_mod.VUS and call.amp_tier == "III"
             plain_vus = call.amp_tier == "III" and not call.evidence and not flag
-            if not plain_vus or self.listed_vus < MAX_LISTED_VUS:
+            reportable = call.amp_tier in {"I", "II"}
+            if reportable:
+                self.reportable += 1
+                if self.reportable > MAX_REPORTABLE_FINDINGS:
+                    raise TooManyFindings(f"more than {MAX_REPORTABLE_FINDINGS} tier I/II findings")
+                listed = True
+            elif plain_vus:
+                listed = self.listed_vus < MAX_LISTED_VUS
+                self.listed_vus += listed
+            else:
+                listed = self.listed_other < MAX_LISTED_OTHER
+                self.listed_other += listed
+            if listed:
                 self.findings.append(_finding(view, call, onc, specific))
-                self.listed_vus += plain_vus
             else:
                 self.omitted += 1
-            if not plain_vus or len(self.observed) < MAX_TRACKED_VARIANTS:
+            if len(self.observed) < MAX_TRACKED_VARIANTS if plain_vus else listed:
                 self.observed.append(ObservedVariant(
                     track_key=longitudinal_mod.track_key(
                         variant.gene, variant.hgvsp, view.label if variant.kind != "snv" else variant.key()),
                     gene=variant.gene, alteration=view.label, vaf=variant.vaf))
+                self._kept.add(identity)
             else:
                 self.untracked += 1
 
@@ -282,7 +345,8 @@ class ResultInterpreter:
         interp = Interpretation(
             result_key=ctx.result_key, result_version=ctx.result_version, case_id=ctx.case_id,
             tumor_type=ctx.tumor_type, tumor_type_name=oncotree.name(ctx.tumor_type), genome_build=ctx.genome_build,
-            findings=findings, findings_omitted=self.omitted, signature_findings=signatures, vus_count=self.vus,
+            findings=findings, findings_omitted=self.omitted, duplicate_count=self.duplicates,
+            germline_flags_omitted=self.flags_omitted, signature_findings=signatures, vus_count=self.vus,
             not_assessed_count=self.not_assessed, filtered_count=self.filtered, tmb=tmb_result,
             msi_status=ctx.msi_status, msi_high=msi_high, germline_flags=self.flags, longitudinal_events=events,
             current_specimen=current, triage=triage_mod.decide(_facts(ctx, parts), rules), alert=False,
