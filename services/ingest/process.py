@@ -207,12 +207,12 @@ class Ingest:
         return await fetch_reference(result.vcf, self.work_dir, self.settings.max_vcf_bytes,
                                      self.settings.reference_timeout_s, sources, self.reference_policy)
 
-    async def _check_limits(self, path: Path) -> int:
+    async def _check_limits(self, path: Path, small_file: bool) -> int:
         """The VCF's decompressed size, once within the limits (services.ingest.vcf.limits; raises VcfRejected).
 
-        A panel's text is read on the event loop; whatever follows it, in a worker thread (a 280 kB file can hold
-        68 MB of text)."""
-        on_loop = SMALL_VCF_TEXT_BYTES if path.stat().st_size <= SMALL_VCF_BYTES else 0
+        A small file's first SMALL_VCF_TEXT_BYTES of text are read on the event loop; whatever follows, in a
+        worker thread (a 280 kB file can hold 68 MB of text)."""
+        on_loop = SMALL_VCF_TEXT_BYTES if small_file else 0
         with LimitCheck(str(path), VcfLimits.from_settings(self.settings)) as check:
             if not check.run(until_bytes=on_loop):
                 await asyncio.to_thread(check.run)
@@ -224,8 +224,9 @@ class Ingest:
         The next batch is read and packed (in a thread, unless the VCF is small) while the previous one is
         written, so parsing and database writes overlap; a rejected VCF leaves no chunk behind.
         """
-        text_bytes = await self._check_limits(path)
-        run = runner(path.stat().st_size <= SMALL_VCF_BYTES and text_bytes <= SMALL_VCF_TEXT_BYTES)
+        small_file = path.stat().st_size <= SMALL_VCF_BYTES
+        text_bytes = await self._check_limits(path, small_file)
+        run = runner(small_file and text_bytes <= SMALL_VCF_TEXT_BYTES)
         reader_cm = open_vcf(str(path), result.assay.genome_build, self.settings.max_info_bytes)
         reader = await run(reader_cm.__enter__)
         variants = reader.variants()

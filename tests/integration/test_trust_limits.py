@@ -12,8 +12,10 @@ in seconds; the header limits are the defaults (1 MiB per line, 32 MiB in all).
 import base64
 import hashlib
 import json
-import struct
-import zlib
+import tempfile
+from pathlib import Path
+
+from pysam.libcbgzf import BGZFile
 
 from services.common import packed
 from tests.integration.conftest import wait_until
@@ -25,38 +27,18 @@ HEADER, KRAS_RECORD = SOMATIC_KRAS.rsplit(b"\n#CHROM", 1)[0], SOMATIC_KRAS.split
 CHROM_LINE = b"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tTUMOR\n"
 SHORT_RECORD = b"chr12\t25245350\t.\tC\tA\t50\tPASS\t.\tGT\t0/1\n"
 MIB = 1024**2
-BGZF_BLOCK = 65280  # text per block, as bgzip writes
 
 
 def _bgzf(head: bytes, body: bytes, repeat: int, tail: bytes = b"") -> bytes:
-    """BGZF (SAM/BAM spec 4.1) of head + body * repeat + tail, written block by block as bgzip would, without
-    holding the text whole; equal blocks (a repeated body) are compressed once."""
-    packed: dict[bytes, bytes] = {}
-
-    def block(text: bytes) -> bytes:
-        if text not in packed:
-            deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
-            data = deflate.compress(text) + deflate.flush()
-            size = len(data) + 25  # BSIZE: the block's length minus one
-            packed[text] = (b"\x1f\x8b\x08\x04\x00\x00\x00\x00\x00\xff\x06\x00BC\x02\x00"
-                            + struct.pack("<H", size) + data
-                            + struct.pack("<II", zlib.crc32(text), len(text)))
-        return packed[text]
-
-    def texts():
-        yield head
-        for _ in range(repeat):
-            yield body
-        yield tail
-
-    out, pending = [], b""
-    for text in texts():
-        data, start = pending + text, 0
-        while len(data) - start >= BGZF_BLOCK:
-            out.append(block(data[start:start + BGZF_BLOCK]))
-            start += BGZF_BLOCK
-        pending = data[start:]
-    return b"".join(out + [block(pending)] * bool(pending) + [block(b"")])  # the empty block marks the end
+    """BGZF of head + body * repeat + tail, written as it is produced (the text is never held whole)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "payload.vcf.gz")
+        with BGZFile(path, "wb9") as out:
+            out.write(head)
+            for _ in range(repeat):
+                out.write(body)
+            out.write(tail)
+        return Path(path).read_bytes()
 
 
 def _inline_message(result_id: str, case_id: str, payload: bytes) -> bytes:

@@ -4,6 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from services.annotate.domain.knowledge import KnowledgeBase
+from services.annotate.domain.oncotree import OncoTree
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -13,3 +16,15 @@ def shared_data() -> Path:
     path = REPO_ROOT.parent / "shared" / "data"
     assert (path / "MANIFEST.md").is_file(), f"test corpus not found at {path}"
     return path
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    """The knowledge base annotate builds from what the project ships (no CIViC import)."""
+    return KnowledgeBase.build()
+
+
+@pytest.fixture(scope="module")
+def tree() -> OncoTree:
+    """The OncoTree table annotate ships; a module reading a dated OncoTree release overrides it."""
+    return OncoTree.load_table(REPO_ROOT / "services" / "common" / "knowledge" / "oncotree.tsv")

@@ -2,7 +2,6 @@
 is kept per result is capped (finding 5 of issue 18: 2,000,000 identical records made 2,000,000 findings)."""
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -10,21 +9,7 @@ from contracts.reasons import RejectionCode
 from contracts.variant import Variant
 from services.annotate.domain import interpret as interpret_mod
 from services.annotate.domain.interpret import ResultContext, ResultInterpreter, TooManyFindings, interpret
-from services.annotate.domain.knowledge import KnowledgeBase
-from services.annotate.domain.oncotree import OncoTree
 from services.annotate.domain.triage import RuleSet
-
-ONCOTREE_TABLE = Path(__file__).resolve().parents[2] / "services" / "common" / "knowledge" / "oncotree.tsv"
-
-
-@pytest.fixture(scope="module")
-def kb() -> KnowledgeBase:
-    return KnowledgeBase.build()
-
-
-@pytest.fixture(scope="module")
-def tree() -> OncoTree:
-    return OncoTree.load_table(ONCOTREE_TABLE)
 
 
 def context(tumor_only: bool = False) -> ResultContext:

@@ -14,11 +14,6 @@ MAPPING = REPO / "services" / "annotate" / "knowledge" / "civic_disease_to_oncot
 
 
 @pytest.fixture(scope="module")
-def kb() -> KnowledgeBase:
-    return KnowledgeBase.build()
-
-
-@pytest.fixture(scope="module")
 def civic_kb() -> KnowledgeBase:
     civic = import_release(DATA / "civic", DiseaseMapping.load(MAPPING))
     return KnowledgeBase.build(civic_records=civic.records, civic_release=civic.release)

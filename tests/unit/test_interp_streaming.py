@@ -1,7 +1,6 @@
 """annotate interprets a result chunk by chunk in bounded memory, with the same outcome as all at once."""
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -9,21 +8,9 @@ from contracts.variant import Variant
 from services.annotate.domain import interpret as interpret_mod
 from services.annotate.domain.interpret import MAX_LISTED_VUS, ResultContext, ResultInterpreter, interpret
 from services.annotate.domain.knowledge import KnowledgeBase
-from services.annotate.domain.oncotree import OncoTree
 from services.annotate.domain.triage import RuleSet
 
-ONCOTREE_TABLE = Path(__file__).resolve().parents[2] / "services" / "common" / "knowledge" / "oncotree.tsv"
 AMINO = "ACDEFGHIKLMNPQRSTVWY"
-
-
-@pytest.fixture(scope="module")
-def kb() -> KnowledgeBase:
-    return KnowledgeBase.build()
-
-
-@pytest.fixture(scope="module")
-def tree() -> OncoTree:
-    return OncoTree.load_table(ONCOTREE_TABLE)
 
 
 def context() -> ResultContext:

@@ -20,11 +20,6 @@ def tree() -> OncoTree:
     return OncoTree.load(DATA / "oncotree" / "oncotree_2025_10_03.json")
 
 
-@pytest.fixture(scope="module")
-def kb() -> KnowledgeBase:
-    return KnowledgeBase.build()
-
-
 def call(kb, tree, tumour, gene, hgvsp=None, consequence="missense_variant", **kw):
     variant = Variant(chrom="1", pos=1, ref="A", alt="T", kind=kw.pop("kind", "snv"), gene=gene, hgvsp=hgvsp,
                       consequence=consequence, **kw)

@@ -1,8 +1,5 @@
-import pytest
-
 from contracts.variant import Variant
 from services.annotate.domain.germline import flag
-from services.annotate.domain.knowledge import KnowledgeBase
 from services.annotate.domain.matching import VariantView, match_specific
 from services.annotate.domain.tmb import compute_tmb, msi_high
 
@@ -36,11 +33,6 @@ def test_tmb_just_below_ten_is_not_high():
 
 def test_msi_is_taken_as_reported():
     assert msi_high("MSI-H") and not msi_high("MSI-L") and not msi_high(None)
-
-
-@pytest.fixture(scope="module")
-def kb():
-    return KnowledgeBase.build()
 
 
 def germline(kb, variant, tumor_only=True):

@@ -7,7 +7,6 @@ import yaml
 from contracts.variant import Variant
 from services.annotate.domain.amendment import ClinicalSnapshot, compare
 from services.annotate.domain.interpret import ResultContext, case_facts, interpret
-from services.annotate.domain.knowledge import KnowledgeBase
 from services.annotate.domain.longitudinal import ObservedVariant, PatientHistory, SpecimenObservation
 from services.annotate.domain.oncotree import OncoTree
 from services.annotate.domain.triage import CaseFacts, FindingFact, RuleSet, decide, replay
@@ -18,11 +17,6 @@ DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 @pytest.fixture(scope="module")
 def rules() -> RuleSet:
     return RuleSet.load()
-
-
-@pytest.fixture(scope="module")
-def kb() -> KnowledgeBase:
-    return KnowledgeBase.build()
 
 
 @pytest.fixture(scope="module")

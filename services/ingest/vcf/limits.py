@@ -1,21 +1,23 @@
 """Bounds on what a VCF may make ingest hold, checked in one streaming pass before htslib opens the file.
 
 htslib reads a whole line into memory and parses whatever a file holds: one 1 GiB header line took ingest
-to 6 GB. This pass reads the decompressed text in 1 MiB blocks (the gzip module reads BGZF's many members)
-and rejects, each with its reason code: more decompressed bytes or records (data lines) than allowed, a
-header line or a whole header longer than allowed (htslib keeps the header in memory), and a record column longer than allowed (INFO against `info_bytes`, any
-other column, e.g. FORMAT or a sample's values, against `field_bytes`). Memory is one block whatever the
+to 6 GB. This pass reads the decompressed text in 1 MiB blocks (htslib's BGZF reader, which reads plain gzip
+and uncompressed text too) and rejects, each with its reason code: more decompressed bytes or records (data
+lines) than allowed, a header line or a whole header longer than allowed (htslib keeps the header in memory),
+and a record column longer than allowed (INFO against `info_bytes`, any other column, e.g. FORMAT or a
+sample's values, against `field_bytes`). Memory is one block whatever the
 input. A column can only be too long where no separator occurs for half its limit, so only such stretches
 are measured exactly; everything else is C-speed `find` and `count` over the block.
 BCF is binary: only its decompressed size is bounded here (the loader bounds its INFO column).
 A file that cannot be decompressed is left to the loader, which says what is wrong with it.
 """
 
-import gzip
-import zlib
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any
+
+from pysam.libcbgzf import BGZFile
 
 from contracts.reasons import RejectionCode
 from services.ingest.vcf.errors import VcfRejected
@@ -99,7 +101,7 @@ class LimitCheck:
         self.text_bytes = 0
         self.records = 0
         self.done = False
-        self._file = _open(path)
+        self._file = BGZFile(path, "rb")  # htslib: BGZF, plain gzip or uncompressed text alike
         self._binary = False
         self._header_lines = 0
         self._header_bytes = 0
@@ -118,7 +120,8 @@ class LimitCheck:
         self.close()
 
     def close(self) -> None:
-        self._file.close()
+        with suppress(OSError):  # htslib reports a read error again on closing; the loader names it
+            self._file.close()
 
     def run(self, until_bytes: int | None = None) -> bool:
         """Read on to the end (True), or stop once `until_bytes` are read in all (False); raises VcfRejected."""
@@ -127,7 +130,7 @@ class LimitCheck:
                 return False
             try:
                 block = self._file.read(BLOCK_BYTES)
-            except (OSError, EOFError, zlib.error):
+            except OSError:
                 block = b""  # corrupt or cut compressed data: the loader names the problem
             if not block:
                 self._finish()
@@ -221,49 +224,3 @@ def check(path: str, limits: VcfLimits) -> int:
     with LimitCheck(path, limits) as checker:
         checker.run()
         return checker.text_bytes
-
-
-class _Bgzf:
-    """The text of a BGZF file, inflated block by block (SAM/BAM spec section 4.1) into about `size` bytes per
-    read: a quarter faster than the gzip module, which parses every member's header and trailer in Python.
-    A member that is not a BGZF block is read on by the gzip module."""
-
-    def __init__(self, path: str) -> None:
-        self._file = open(path, "rb")  # noqa: SIM115 - closed by close()
-        self._rest: BinaryIO | None = None
-
-    def close(self) -> None:
-        if self._rest is not None:
-            self._rest.close()
-        self._file.close()
-
-    def read(self, size: int) -> bytes:
-        parts, count = [], 0
-        while count < size:
-            part = self._block() if self._rest is None else self._rest.read(size - count) or None
-            if part is None:
-                break
-            parts.append(part)
-            count += len(part)
-        return b"".join(parts)
-
-    def _block(self) -> bytes | None:
-        """The next block's text (b"" for an empty one), None at the end."""
-        start = self._file.tell()
-        header = self._file.read(18)
-        if not header:
-            return None
-        if len(header) < 18 or header[:4] != b"\x1f\x8b\x08\x04" or header[10:16] != b"\x06\x00BC\x02\x00":
-            self._file.seek(start)
-            self._rest = gzip.GzipFile(fileobj=self._file, mode="rb")  # type: ignore[assignment]
-            return b""
-        body = self._file.read(int.from_bytes(header[16:18], "little") + 1 - 18)
-        if len(body) < 8:
-            raise EOFError("the file ends inside a BGZF block")
-        return zlib.decompress(body[:-8], -15, int.from_bytes(body[-4:], "little") or 1)
-
-
-def _open(path: str) -> Any:
-    with open(path, "rb") as probe:
-        compressed = probe.read(2) == b"\x1f\x8b"
-    return _Bgzf(path) if compressed else open(path, "rb")  # noqa: SIM115 - closed by LimitCheck.close
