@@ -11,10 +11,12 @@ from datetime import date, datetime
 import click
 
 from services.common.mongo import connect, database
+from services.common.netguard import AddressPolicy
 from services.common.settings import load_settings
 from services.notify import subscriptions as subscription_service
 from services.notify.adapters import directory, store
 from services.notify.domain.fhir import case_bundle
+from services.notify.domain.mailbox import addr_spec_problem
 from services.notify.domain.routing import Channel, Team
 from services.notify.domain.summary import case_summary
 from services.notify.domain.tokens import SCOPES
@@ -38,14 +40,24 @@ def _run(work):
     return asyncio.run(main())
 
 
+def _webhook_policy() -> AddressPolicy:
+    return AddressPolicy.parse(load_settings().webhook_allowed_networks)
+
+
 def _contact(spec: str, secret: str | None) -> Channel:
     kind, _, target = spec.partition(":")
-    if kind == "email" and "@" in target:
+    if kind == "email":
+        if problem := addr_spec_problem(target):
+            raise click.BadParameter(f"{spec!r}: {problem}", param_hint="--escalate")
         return Channel(kind="email", to=(target,))
     if kind == "webhook" and target.startswith(("http://", "https://")):
         if not secret:
             raise click.BadParameter("a webhook contact needs --escalate-secret", param_hint="--escalate")
-        return Channel(kind="webhook", url=target, secret=secret)
+        channel = Channel(kind="webhook", url=target, secret=secret)
+        if problem := asyncio.run(subscription_service.destination_problem(channel, _webhook_policy())):
+            raise click.BadParameter(f"{spec!r}: {problem} (an operator may allow a network with "
+                                     "ONCORELAY_WEBHOOK_ALLOWED_NETWORKS)", param_hint="--escalate")
+        return channel
     raise click.BadParameter(f"{spec!r}: use email:ADDRESS or webhook:URL", param_hint="--escalate")
 
 
@@ -143,7 +155,7 @@ def add_subscription(team_id, sites, tumor_types, priorities, webhook, secret, f
         team = await directory.get_team(db, team_id)
         if team is None:
             raise click.ClickException(f"no team {team_id}: create it with `oncorelay teams create`")
-        return await subscription_service.create(db, team, request)
+        return await subscription_service.create(db, team, request, _webhook_policy())
 
     doc, why = _run(work)
     if why:

@@ -23,6 +23,10 @@ class OutboundRefused(Exception):
     """A destination oncorelay will not connect to; str() is safe to show to the requester."""
 
 
+class HostUnresolved(OutboundRefused):
+    """The host's name did not resolve (perhaps only for now)."""
+
+
 class AddressPolicy:
     """Global unicast addresses, plus any address inside an allowed network."""
 
@@ -83,12 +87,19 @@ async def resolve_permitted(host: str, port: int, policy: AddressPolicy) -> list
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError) as error:
-            raise OutboundRefused(f"the host {host} cannot be resolved") from error
+            raise HostUnresolved(f"the host {host} cannot be resolved") from error
         addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
     if not addresses or not all(policy.permits(ip) for ip in addresses):
         raise OutboundRefused(f"the host {host} is on an address oncorelay may not connect to "
                               "(loopback, private, link-local or reserved)")
     return [str(ip) for ip in addresses]
+
+
+async def check_destination(url: str, schemes: set[str], policy: AddressPolicy) -> SplitResult:
+    """`url`'s parts when its form is acceptable and its host resolves only to addresses `policy` permits."""
+    parts = check_url(url, schemes)
+    await resolve_permitted(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80), policy)
+    return parts
 
 
 class PinnedResolver(AbstractResolver):

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # Notify
     webhook_urls: str = Field("", description="comma-separated URLs that receive every alert as JSON")
     webhook_secret: SecretStr = SecretStr("change-me")
+    webhook_allowed_networks: str = Field("", description="comma-separated CIDRs a team's webhook may resolve to "
+                                          "although loopback, private or link-local (ONCORELAY_WEBHOOK_URLS are "
+                                          "the operator's own and not limited)")
     delivery_max_attempts: int = Field(6, ge=1)
     delivery_base_delay_s: float = Field(0.5, gt=0)
     delivery_max_delay_s: float = Field(30.0, gt=0)

@@ -12,6 +12,9 @@ GET  /api/v1/cases/{case_id}                                 read   (findings, t
 GET  /api/v1/cases/{case_id}/fhir                            read   (FHIR R4 Bundle, Genomics Reporting IG)
 GET  /api/v1/stream   (Server-Sent Events; Last-Event-ID)    read
 GET|POST /api/v1/subscriptions, DELETE /api/v1/subscriptions/{id}   subscriptions
+
+Every error is JSON {"error": code, "message": ...} with a 4xx status: an unknown path or method, a
+body that is not application/json or too large, a malformed token, id or Last-Event-ID.
 """
 
 import json
@@ -23,6 +26,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.common.netguard import AddressPolicy
 from services.common.settings import Settings
 from services.notify import metrics, subscriptions
 from services.notify.adapters import directory, store
@@ -36,6 +40,8 @@ from services.notify.wakeup import Signal
 
 log = logging.getLogger("oncorelay.notify.api")
 HIDDEN_ALERT_FIELDS = ("payload", "routed")
+MAX_ID_LENGTH = 256
+JSON_TYPES = ("application/json",)
 
 
 def _default(value):
@@ -53,6 +59,11 @@ def problem(status: int, code: str, message: str) -> web.Response:
     return reply({"error": code, "message": message}, status)
 
 
+def acceptable_id(value: str) -> bool:
+    """An id from a path that can name something stored: printable, not too long, valid Unicode."""
+    return len(value) <= MAX_ID_LENGTH and value.isprintable() and not any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+
+
 def public_alert(alert: dict) -> dict:
     return {("alert_id" if k == "_id" else k): v for k, v in alert.items() if k not in HIDDEN_ALERT_FIELDS}
 
@@ -67,9 +78,10 @@ class ClinicianApi:
         self.review = review
         self.settings = settings
         self.stream_signal = stream_signal
+        self.webhook_policy = AddressPolicy.parse(settings.webhook_allowed_networks)
 
     def application(self) -> web.Application:
-        app = web.Application(middlewares=[self.authenticate])
+        app = web.Application(middlewares=[self.json_errors, self.authenticate])
         app.add_routes([
             web.get("/api/v1/alerts", self.list_alerts),
             web.get("/api/v1/alerts/{alert_id}", self.get_alert),
@@ -85,6 +97,24 @@ class ClinicianApi:
         return app
 
     @web.middleware
+    async def json_errors(self, request: web.Request, handler):
+        """aiohttp's own error answers (no route, wrong method, body too large) as JSON problems; a bug as a 500
+        without its details."""
+        try:
+            return await handler(request)
+        except web.HTTPException as error:
+            if error.status < 400:
+                raise
+            code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(error.status, "bad_request")
+            response = problem(error.status, code, error.reason)
+            if error.status == 405 and "Allow" in error.headers:
+                response.headers["Allow"] = error.headers["Allow"]
+            return response
+        except Exception:
+            log.exception("clinician API request failed", extra={"path": request.path})
+            return problem(500, "internal_error", "the request could not be handled; the operator's log has why")
+
+    @web.middleware
     async def authenticate(self, request: web.Request, handler):
         route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unknown"
         token = bearer_token(request.headers.get("Authorization"))
@@ -92,6 +122,8 @@ class ClinicianApi:
         if found is None:
             response = problem(401, "unauthenticated", "send Authorization: Bearer <your team's token>")
             response.headers["WWW-Authenticate"] = 'Bearer realm="oncorelay"'
+        elif not all(acceptable_id(value) for value in request.match_info.values()):
+            response = problem(404, "not_found", "no such resource for your team")
         else:
             request["team"], request["scopes"] = found
             response = await handler(request)
@@ -124,6 +156,8 @@ class ClinicianApi:
         return reply({**public_alert(alert), "deliveries": [public_delivery(d) for d in deliveries]})
 
     async def _body(self, request: web.Request, model: type[BaseModel]):
+        if request.content_type not in JSON_TYPES:
+            return problem(415, "unsupported_media_type", "send the body as JSON with Content-Type: application/json")
         try:
             return model.model_validate_json(await request.read())
         except ValidationError as error:
@@ -192,7 +226,7 @@ class ClinicianApi:
         body = await self._body(request, subscriptions.SubscriptionInput)
         if isinstance(body, web.Response):
             return body
-        doc, why = await subscriptions.create(self.db, request["team"], body)
+        doc, why = await subscriptions.create(self.db, request["team"], body, self.webhook_policy)
         if why:
             return problem(422, "subscription_refused", why)
         return reply(directory.public_subscription(doc), 201)
@@ -211,7 +245,10 @@ class ClinicianApi:
         if denied := self.lacks(request, "read"):
             return denied
         team_id = request["team"].team_id
-        resume = last_event_id(request.headers.get("Last-Event-ID"), request.query.get("last_event_id"))
+        try:
+            resume = last_event_id(request.headers.get("Last-Event-ID"), request.query.get("last_event_id"))
+        except ValueError as error:
+            return problem(400, "bad_last_event_id", str(error))
         seq = resume if resume is not None else await store.latest_stream_seq(self.db, team_id)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
                                                "X-Accel-Buffering": "no"})

@@ -3,8 +3,10 @@
 The Dispatcher claims due deliveries from MongoDB (a lease, so several notify processes can run
 and a crashed one's work is taken over), makes one attempt each, and records it. A failed attempt
 is retried after a bounded exponential backoff with full jitter; after the last attempt the
-alert is published to the dead-letter topic and its delivery shown as failed. A retry carries
-the same Idempotency-Key, so a receiver that answered too late drops the copy.
+alert is published to the dead-letter topic and its delivery shown as failed; so is a delivery
+that cannot be sent at all (a refused destination, an address no mail server takes), at once.
+A delivery whose subscription was removed is cancelled, not retried. A retry carries the same
+Idempotency-Key, so a receiver that answered too late drops the copy.
 """
 
 import asyncio
@@ -20,6 +22,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from contracts import topics
 from contracts.events import AlertDelivered, MtbReviewRequired
 from services.common import metrics
+from services.common.netguard import AddressPolicy, PinnedResolver
 from services.common.runtime import Publish
 from services.common.settings import Settings
 from services.notify.adapters import directory, store
@@ -27,8 +30,9 @@ from services.notify.adapters.email import send_mail
 from services.notify.adapters.webhook import EVENT_NUMBER_HEADER, SUBSCRIPTION_HEADER, AttemptOutcome, post_alert
 from services.notify.backoff import retry_delay
 from services.notify.domain import fhir
+from services.notify.domain.mailbox import addr_spec_problem
 from services.notify.domain.messages import alert_mail, email_message
-from services.notify.domain.routing import Channel
+from services.notify.domain.routing import OPERATOR_TEAM, Channel
 from services.notify.wakeup import Signal
 
 log = logging.getLogger("oncorelay.notify")
@@ -51,12 +55,17 @@ class Dispatcher:
         self.slots = asyncio.Semaphore(settings.delivery_concurrency)
         self.in_flight: set[asyncio.Task] = set()
         self.sending: set[str] = set()  # ids of deliveries with an attempt running in this process
-        self._session: aiohttp.ClientSession | None = None
+        self.policy = AddressPolicy.parse(settings.webhook_allowed_networks)
+        self._sessions: dict[bool, aiohttp.ClientSession] = {}
 
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
-        return self._session
+    def session(self, guarded: bool) -> aiohttp.ClientSession:
+        """The HTTP session for operator webhooks, or (guarded) for teams' webhooks: connecting only to addresses
+        the policy permits."""
+        session = self._sessions.get(guarded)
+        if session is None or session.closed:
+            connector = aiohttp.TCPConnector(resolver=PinnedResolver(self.policy)) if guarded else None
+            session = self._sessions[guarded] = aiohttp.ClientSession(connector=connector)
+        return session
 
     async def run_forever(self) -> None:
         """Send due deliveries as they come; look again when woken or every delivery_poll_s."""
@@ -113,33 +122,38 @@ class Dispatcher:
         """One attempt of one delivery, recorded with its outcome (the alert and channel are read unless given)."""
         if alert is None:
             alert = await store.get_alert(self.db, delivery["alert_id"])
-        outcome = await self.send(delivery, alert, channel)
+        if channel is None:
+            channel = await self._channel(delivery)
         number = delivery.get("attempt_count", 0) + 1
         now = datetime.now(UTC)
+        if channel is None:
+            await self._cancelled(delivery, alert, {"n": number, "at": now, "ok": False,
+                                                    "detail": "not sent: the subscription was removed"})
+            return
+        outcome = await self.send(delivery, alert, channel)
         metrics.DELIVERY_ATTEMPTS.labels(delivery["channel"], "ok" if outcome.ok else "error").inc()
         attempt = {"n": number, "at": now, "ok": outcome.ok, "detail": outcome.detail}
         if outcome.ok:
             await store.finish_attempt(self.db, delivery["_id"], attempt, "delivered", None)
             await self._delivered(delivery, alert, number, outcome)
-        elif number >= self.settings.delivery_max_attempts:
+        elif outcome.final or number >= self.settings.delivery_max_attempts:
             await store.finish_attempt(self.db, delivery["_id"], attempt, "failed", None)
             await self._failed(delivery, alert, number, outcome)
         else:
             delay = retry_delay(number, self.settings.delivery_base_delay_s, self.settings.delivery_max_delay_s)
             await store.finish_attempt(self.db, delivery["_id"], attempt, "pending", now + timedelta(seconds=delay))
 
-    async def send(self, delivery: dict, alert: dict, channel: Channel | None = None) -> AttemptOutcome:
-        """Hand the alert to the delivery's channel once (read from its subscription or contact unless given)."""
-        if channel is None:
-            channel = await self._channel(delivery)
-        if channel is None:
-            return AttemptOutcome(False, "subscription or contact no longer exists")
+    async def send(self, delivery: dict, alert: dict, channel: Channel) -> AttemptOutcome:
+        """Hand the alert to the delivery's channel once."""
         if channel.kind == "stream":
             await store.append_stream_event(self.db, delivery["team_id"], "alert", stream_summary(alert),
                                             f"alert:{alert['_id']}")
             self.stream_wake.set()
             return AttemptOutcome(True, "appended to the team stream")
         if channel.kind == "email":
+            problem = next(filter(None, map(addr_spec_problem, channel.to)), None)
+            if problem:  # stored before addresses were checked: it can never be sent
+                return AttemptOutcome(False, f"not sent: {problem}", final=True)
             content = alert_mail({**alert, "alert_id": alert["_id"]}, self.settings.case_link_base,
                                  delivery.get("level", 0))
             message = email_message(content, self.settings.smtp_from, list(channel.to), delivery["_id"].replace("|", "."))
@@ -158,14 +172,23 @@ class Dispatcher:
             body, content_type = json.dumps(bundle).encode("utf-8"), "application/fhir+json"
         secret = (channel.secret or self.settings.webhook_secret.get_secret_value()).encode("utf-8")
         key = alert["_id"] if delivery.get("kind", "alert") == "alert" else delivery["_id"].replace("|", ".")
-        return await post_alert(self.session(), channel.url or "", body, key, secret,
-                                self.settings.delivery_timeout_s, content_type, headers)
+        guarded = delivery.get("team_id") != OPERATOR_TEAM
+        return await post_alert(self.session(guarded), channel.url or "", body, key, secret,
+                                self.settings.delivery_timeout_s, content_type, headers,
+                                self.policy if guarded else None)
 
     async def _channel(self, delivery: dict) -> Channel | None:
+        """The delivery's escalation contact, or its subscription's channel while the subscription is active."""
         if "contact" in delivery:
             return directory.channel_from_doc(delivery["contact"])
         doc = await self.db.subscriptions.find_one({"_id": delivery["subscription_id"]})
-        return directory.channel_from_doc(doc["channel"]) if doc else None
+        return directory.channel_from_doc(doc["channel"]) if doc and doc.get("active", True) else None
+
+    async def _cancelled(self, delivery: dict, alert: dict, attempt: dict) -> None:
+        await store.finish_attempt(self.db, delivery["_id"], attempt, "cancelled", None)
+        await store.audit(self.db, "notify", "delivery_cancelled", alert["case_id"], alert["_id"],
+                          {"delivery_id": delivery["_id"], "channel": delivery["channel"],
+                           "why": "the subscription was removed"})
 
     async def _delivered(self, delivery: dict, alert: dict, attempts: int, outcome: AttemptOutcome) -> None:
         event = AlertDelivered(

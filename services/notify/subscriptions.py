@@ -5,10 +5,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.common.netguard import AddressPolicy, OutboundRefused, check_destination
 from services.notify.adapters import directory
 from services.notify.domain.routing import Channel, Subscription, Team, subscription_problem
 
 OncoTreeCode = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,19}$")]
+WEBHOOK_SCHEMES = {"https", "http"}
 
 
 class ChannelInput(BaseModel):
@@ -31,11 +33,24 @@ class SubscriptionInput(BaseModel):
     channel: ChannelInput
 
 
-async def create(db: AsyncDatabase, team: Team, request: SubscriptionInput) -> tuple[dict | None, str | None]:
-    """Store a new subscription of `team`; (document, None) or (None, why it was refused)."""
+async def destination_problem(channel: Channel, policy: AddressPolicy) -> str | None:
+    """Why a team's webhook URL may not be used (form, credentials, where its host resolves); None when it may."""
+    if channel.kind != "webhook":
+        return None
+    try:
+        await check_destination(channel.url or "", WEBHOOK_SCHEMES, policy)
+    except OutboundRefused as error:
+        return f"webhook URL refused: {error}"
+    return None
+
+
+async def create(db: AsyncDatabase, team: Team, request: SubscriptionInput,
+                 policy: AddressPolicy) -> tuple[dict | None, str | None]:
+    """Store a new subscription of `team`; (document, None) or (None, why it was refused).
+    A webhook's host must resolve only to addresses `policy` permits."""
     sites = request.site_ids or sorted(team.site_ids)
     channel = request.channel.channel()
-    problem = subscription_problem(team, sites, channel)
+    problem = subscription_problem(team, sites, channel) or await destination_problem(channel, policy)
     if problem:
         return None, problem
     subscription = Subscription(

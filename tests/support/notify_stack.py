@@ -63,8 +63,8 @@ class NotifyStack:
         assert run.returncode == 0, run.stderr
         return json.loads(run.stdout)["token"]
 
-    def receiver(self, secret: str) -> WebhookReceiver:
-        receiver = WebhookReceiver(secret.encode()).start()
+    def receiver(self, secret: str, **options) -> WebhookReceiver:
+        receiver = WebhookReceiver(secret.encode(), **options).start()
         self.receivers.append(receiver)
         return receiver
 
@@ -135,6 +135,8 @@ def start_notify_stack(work: Path, **overrides: str) -> NotifyStack:
         ONCORELAY_KAFKA_BOOTSTRAP=bootstrap, ONCORELAY_MONGO_URI=mongo_uri, ONCORELAY_MONGO_DATABASE=database,
         ONCORELAY_DATA_DIR=str(work / "data"), ONCORELAY_NOTIFY_GROUP_ID=f"oncorelay-notify-it-{secrets.token_hex(4)}",
         ONCORELAY_WEBHOOK_URLS=operator.url, ONCORELAY_WEBHOOK_SECRET=OPERATOR_SECRET,
+        # the teams' test receivers listen on 127.0.0.1; the rest of loopback stays refused (test_trust_outbound.py)
+        ONCORELAY_WEBHOOK_ALLOWED_NETWORKS="127.0.0.1/32",
         ONCORELAY_DELIVERY_BASE_DELAY_S="0.2", ONCORELAY_DELIVERY_MAX_DELAY_S="1.0", ONCORELAY_DELIVERY_MAX_ATTEMPTS="8",
         ONCORELAY_DELIVERY_TIMEOUT_S="1.0", ONCORELAY_DELIVERY_POLL_S="0.3", ONCORELAY_DELIVERY_LEASE_S="10",
         ONCORELAY_ESCALATION_AFTER_S="3", ONCORELAY_ESCALATION_CHECK_S="0.5", ONCORELAY_STREAM_HEARTBEAT_S="1",

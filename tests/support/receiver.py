@@ -14,9 +14,11 @@ EVENT_NUMBER_HEADER = "X-Oncorelay-Event-Number"
 
 
 class WebhookReceiver:
-    """Runs on 127.0.0.1 in a background thread; `url` is where to point ONCORELAY_WEBHOOK_URLS."""
+    """Runs on 127.0.0.1 (or another loopback `host`) in a background thread; `url` is where to point
+    ONCORELAY_WEBHOOK_URLS. With `redirect_to` it answers every POST with 302 to that URL."""
 
-    def __init__(self, secret: bytes, path: str = "/alerts") -> None:
+    def __init__(self, secret: bytes, path: str = "/alerts", host: str = "127.0.0.1",
+                 redirect_to: str | None = None) -> None:
         self.secret = secret
         self.lock = threading.Lock()
         self.requests: list[dict] = []  # every POST, including duplicates and failures
@@ -37,10 +39,13 @@ class WebhookReceiver:
                 delay = 0.0
                 with receiver.lock:
                     receiver.requests.append({"key": key, "signed": ok, "body": body,
+                                              "authorization": self.headers.get("Authorization"),
                                               "content_type": self.headers.get("Content-Type"),
                                               "subscription": self.headers.get(SUBSCRIPTION_HEADER),
                                               "event_number": self.headers.get(EVENT_NUMBER_HEADER)})
-                    if not ok:
+                    if redirect_to:
+                        status = 302
+                    elif not ok:
                         receiver.bad_signatures += 1
                         status = 401
                     elif receiver.fail_next > 0:
@@ -60,6 +65,8 @@ class WebhookReceiver:
                     time.sleep(delay)
                 try:
                     self.send_response(status)
+                    if redirect_to:
+                        self.send_header("Location", redirect_to)
                     self.end_headers()
                 except OSError:
                     pass  # the sender gave up waiting
@@ -67,8 +74,8 @@ class WebhookReceiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+        self.server = ThreadingHTTPServer((host, 0), Handler)
+        self.url = f"http://{host}:{self.server.server_address[1]}{path}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def start(self) -> "WebhookReceiver":

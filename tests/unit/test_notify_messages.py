@@ -69,7 +69,13 @@ def test_sse_frames_and_resume_position():
     assert sse_frame(7, "alert", {"a": 1}) == b'id: 7\nevent: alert\ndata: {"a":1}\n\n'
     assert sse_comment("heartbeat") == b": heartbeat\n\n"
     assert last_event_id("12", None) == 12 and last_event_id(None, "3") == 3
-    assert last_event_id("junk", None) is None and last_event_id(None, None) is None
+    assert last_event_id(None, None) is None and last_event_id(" ", "4") == 4
+
+
+@pytest.mark.parametrize("value", ["junk", "²", "٣", "-1", "1.5", "9" * 19, "\udcb2"])
+def test_a_malformed_last_event_id_is_an_error_not_a_guess(value):
+    with pytest.raises(ValueError, match="decimal number"):
+        last_event_id(value, None)
 
 
 def test_tokens_are_stored_as_hashes_and_read_from_bearer_headers():
@@ -77,6 +83,12 @@ def test_tokens_are_stored_as_hashes_and_read_from_bearer_headers():
     assert token.startswith("orl_") and len(token_hash(token)) == 64 and token_hash(token) != token
     assert bearer_token(f"Bearer {token}") == token
     assert bearer_token("Basic abc") is None and bearer_token(None) is None and bearer_token("Bearer ") is None
+
+
+@pytest.mark.parametrize("header", ["Bearer \udcff\udcfe\udcfd", "Bearer ÿþý", "Bearer ²", "Bearer a\x00b",
+                                    "Bearer " + "a" * 513])
+def test_a_token_that_cannot_be_ours_is_no_token(header):
+    assert bearer_token(header) is None
 
 
 def test_only_urgent_alerts_escalate_and_only_while_contacts_remain():

@@ -65,6 +65,7 @@ def test_team_cannot_subscribe_to_a_hospital_it_does_not_serve():
     (Channel(kind="webhook", url="https://x"), "signing secret"),
     (Channel(kind="email"), "at least one address"),
     (Channel(kind="email", to=("not-an-address",)), "needs an @"),
+    (Channel(kind="email", to=("mtb@hosp.example", "a@b.org\r\nBcc: c@d.org")), "line breaks"),
 ])
 def test_incomplete_channels_are_refused(channel, why):
     assert why in subscription_problem(Team("T", frozenset({"H"})), ["H"], channel)

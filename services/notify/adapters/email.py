@@ -1,4 +1,8 @@
-"""Send an e-mail over SMTP (adapter): STARTTLS when the server offers it (or always/never by setting)."""
+"""Send an e-mail over SMTP (adapter): STARTTLS when the server offers it (or always/never by setting).
+
+A message the server refuses for good (5xx, every recipient refused) or that cannot be sent at all
+(no SMTP server configured) is a final outcome: not tried again. Connection trouble and 4xx are retried.
+"""
 
 import ssl
 from email.message import EmailMessage
@@ -12,7 +16,7 @@ from services.notify.adapters.webhook import AttemptOutcome
 async def send_mail(message: EmailMessage, settings: Settings) -> AttemptOutcome:
     """One attempt to hand `message` to the configured SMTP server."""
     if not settings.smtp_host:
-        return AttemptOutcome(False, "no SMTP server configured (ONCORELAY_SMTP_HOST)")
+        return AttemptOutcome(False, "no SMTP server configured (ONCORELAY_SMTP_HOST)", final=True)
     start_tls = {"auto": None, "always": True, "never": False}[settings.smtp_starttls]
     context = ssl.create_default_context(cafile=settings.smtp_ca_file) if start_tls is not False else None
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
@@ -23,7 +27,9 @@ async def send_mail(message: EmailMessage, settings: Settings) -> AttemptOutcome
             timeout=settings.delivery_timeout_s,
         )
         return AttemptOutcome(True, "SMTP accepted")
+    except aiosmtplib.SMTPRecipientsRefused:
+        return AttemptOutcome(False, "SMTP refused every recipient", final=True)
     except aiosmtplib.SMTPResponseException as error:
-        return AttemptOutcome(False, f"SMTP {error.code}")
+        return AttemptOutcome(False, f"SMTP {error.code}", final=error.code >= 500)
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
         return AttemptOutcome(False, type(error).__name__)

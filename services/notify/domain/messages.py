@@ -89,8 +89,12 @@ def sse_comment(text: str) -> bytes:
 
 
 def last_event_id(header: str | None, query: str | None) -> int | None:
-    """The sequence a client resumes after (Last-Event-ID header, else ?last_event_id=); None if absent or invalid."""
+    """The sequence a client resumes after (Last-Event-ID header, else ?last_event_id=); None if absent.
+    ValueError when it is not a plain decimal number (ASCII digits only, at most 18)."""
     for value in (header, query):
-        if value is not None and value.strip().isdigit():
-            return int(value.strip())
+        if value is not None and value.strip():
+            text = value.strip()
+            if not (text.isascii() and text.isdigit() and len(text) <= 18):
+                raise ValueError("Last-Event-ID is the id of an event received before: a decimal number")
+            return int(text)
     return None

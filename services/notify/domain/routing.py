@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from services.notify.domain.mailbox import addr_spec_problem
+
 ChannelKind = Literal["webhook", "email", "stream"]
 PayloadFormat = Literal["json", "fhir"]
 OPERATOR_TEAM = "_operator"
@@ -104,6 +106,6 @@ def subscription_problem(team: Team, site_ids: Iterable[str], channel: Channel) 
         return "a webhook subscription needs a signing secret"
     if channel.kind == "email" and not channel.to:
         return "an e-mail subscription needs at least one address"
-    if channel.kind == "email" and any("@" not in address for address in channel.to):
-        return "an e-mail address needs an @"
+    if channel.kind == "email":
+        return next(filter(None, map(addr_spec_problem, channel.to)), None)
     return None

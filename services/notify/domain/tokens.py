@@ -17,12 +17,18 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+MAX_TOKEN_LENGTH = 512
+
+
 def bearer_token(authorization: str | None) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header, or None."""
+    """The token of an `Authorization: Bearer <token>` header, or None (also for a token that cannot be one of
+    ours: not printable ASCII, or too long)."""
     if not authorization:
         return None
     scheme, _, value = authorization.partition(" ")
     value = value.strip()
+    if not (value.isascii() and value.isprintable()) or len(value) > MAX_TOKEN_LENGTH:
+        return None
     return value if scheme.lower() == "bearer" and value else None
 
 
