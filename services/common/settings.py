@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     max_info_bytes: int = Field(64 * 1024, description="largest INFO column of one record")
     # Bounds on what one result may make a service hold (issue 18; checked by services/ingest/vcf/limits.py).
     max_decompressed_bytes: int = Field(4 * 1024**3, gt=0, description="largest VCF once decompressed (a genome: 1-3 GiB)")
+    max_inline_decompressed_bytes: int = Field(64 * 1024**2, gt=0, description="decompressed size of an inline "
+                                               "VCF (at most ~0.5 MB compressed; real VCFs compress 5-15 times)")
     max_records: int = Field(10_000_000, gt=0, description="most VCF records (data lines) in one result")
     max_header_line_bytes: int = Field(1024**2, gt=0, description="longest VCF header line")
     max_header_bytes: int = Field(32 * 1024**2, gt=0, description="longest VCF header in all (GRCh38 with every contig: about 0.2 MiB)")

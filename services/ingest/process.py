@@ -12,7 +12,7 @@ import base64
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -207,13 +207,18 @@ class Ingest:
         return await fetch_reference(result.vcf, self.work_dir, self.settings.max_vcf_bytes,
                                      self.settings.reference_timeout_s, sources, self.reference_policy)
 
-    async def _check_limits(self, path: Path, small_file: bool) -> int:
+    async def _check_limits(self, path: Path, small_file: bool, inline: bool) -> int:
         """The VCF's decompressed size, once within the limits (services.ingest.vcf.limits; raises VcfRejected).
+        An inline VCF has its own, lower decompressed-size limit: a few hundred kB never hold a genome.
 
         A small file's first SMALL_VCF_TEXT_BYTES of text are read on the event loop; whatever follows, in a
         worker thread (a 280 kB file can hold 68 MB of text)."""
         on_loop = SMALL_VCF_TEXT_BYTES if small_file else 0
-        with LimitCheck(str(path), VcfLimits.from_settings(self.settings)) as check:
+        limits = VcfLimits.from_settings(self.settings)
+        if inline:
+            limits = replace(limits, decompressed_bytes=min(limits.decompressed_bytes,
+                                                            self.settings.max_inline_decompressed_bytes))
+        with LimitCheck(str(path), limits) as check:
             if not check.run(until_bytes=on_loop):
                 await asyncio.to_thread(check.run)
             return check.text_bytes
@@ -225,7 +230,7 @@ class Ingest:
         written, so parsing and database writes overlap; a rejected VCF leaves no chunk behind.
         """
         small_file = path.stat().st_size <= SMALL_VCF_BYTES
-        text_bytes = await self._check_limits(path, small_file)
+        text_bytes = await self._check_limits(path, small_file, isinstance(result.vcf, InlineVcf))
         run = runner(small_file and text_bytes <= SMALL_VCF_TEXT_BYTES)
         reader_cm = open_vcf(str(path), result.assay.genome_build, self.settings.max_info_bytes)
         reader = await run(reader_cm.__enter__)

@@ -98,3 +98,12 @@ def test_repeated_identical_records_are_interpreted_once_in_bounded_memory(stack
     assert interp["duplicate_count"] == count - 1
     assert rss.growth_mib < 300, f"annotate grew {rss.growth_mib:.0f} MiB interpreting {count} identical records"
     assert http_status(stack.services.url("annotate", "/healthz"), timeout=5) == 200
+
+
+def test_an_inline_vcf_that_decompresses_past_its_limit_is_rejected(stack):
+    """Finding 6: a 511 kB inline message of 300 MiB was accepted with ingest at 1.9 GB. An inline VCF may hold
+    ONCORELAY_MAX_INLINE_DECOMPRESSED_BYTES (default 64 MiB); this one holds about 160 MiB in 2,800 records."""
+    record = b"chr12\t25245350\t.\tC\tA\t50\tPASS\tNOTE=" + b"A" * 60_000 + b"\tGT\t0/1\n"
+    payload = _bgzf(HEADER + b"\n" + CHROM_LINE, record, 2_800)
+    receipt = _rejected_in_bounded_memory(stack, "inflate", payload, "vcf_decompressed_too_large")
+    assert f"more than {64 * MIB} bytes once decompressed" in receipt["reasons"][0]["message"]
