@@ -102,6 +102,17 @@ async def check_destination(url: str, schemes: set[str], policy: AddressPolicy) 
     return parts
 
 
+def check_before_connect(url: str, schemes: set[str], policy: AddressPolicy) -> SplitResult:
+    """`url`'s parts when its form is acceptable and, for an IP literal (which aiohttp connects to
+    without a resolver), its address is permitted; a name is checked by the PinnedResolver at connect."""
+    parts = check_url(url, schemes)
+    literal = _literal(parts.hostname or "")
+    if literal is not None and not policy.permits(literal):
+        raise OutboundRefused(f"the host {parts.hostname} is on an address oncorelay may not connect to "
+                              "(loopback, private, link-local or reserved)")
+    return parts
+
+
 class PinnedResolver(AbstractResolver):
     """An aiohttp resolver that hands the connector only addresses the policy permits, so the connection
     goes where the check looked (no DNS rebinding between check and connect)."""

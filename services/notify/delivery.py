@@ -30,7 +30,7 @@ from services.notify.adapters.email import send_mail
 from services.notify.adapters.webhook import EVENT_NUMBER_HEADER, SUBSCRIPTION_HEADER, AttemptOutcome, post_alert
 from services.notify.backoff import retry_delay
 from services.notify.domain import fhir
-from services.notify.domain.mailbox import addr_spec_problem
+from services.notify.domain.mailbox import addresses_problem
 from services.notify.domain.messages import alert_mail, email_message
 from services.notify.domain.routing import OPERATOR_TEAM, Channel
 from services.notify.wakeup import Signal
@@ -151,7 +151,7 @@ class Dispatcher:
             self.stream_wake.set()
             return AttemptOutcome(True, "appended to the team stream")
         if channel.kind == "email":
-            problem = next(filter(None, map(addr_spec_problem, channel.to)), None)
+            problem = addresses_problem(channel.to)
             if problem:  # stored before addresses were checked: it can never be sent
                 return AttemptOutcome(False, f"not sent: {problem}", final=True)
             content = alert_mail({**alert, "alert_id": alert["_id"]}, self.settings.case_link_base,

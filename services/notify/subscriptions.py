@@ -7,10 +7,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.common.netguard import AddressPolicy, OutboundRefused, check_destination
 from services.notify.adapters import directory
+from services.notify.adapters.webhook import WEBHOOK_SCHEMES
 from services.notify.domain.routing import Channel, Subscription, Team, subscription_problem
 
 OncoTreeCode = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,19}$")]
-WEBHOOK_SCHEMES = {"https", "http"}
 
 
 class ChannelInput(BaseModel):

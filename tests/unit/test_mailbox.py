@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.notify.domain.mailbox import addr_spec_problem
+from services.notify.domain.mailbox import addr_spec_problem, addresses_problem
 
 
 @pytest.mark.parametrize("address", [
@@ -29,3 +29,8 @@ def test_addr_specs_are_accepted(address):
 ])
 def test_anything_else_is_refused_with_the_reason(address, why):
     assert why in addr_spec_problem(address)
+
+
+def test_a_list_of_addresses_reports_its_first_invalid_one():
+    assert addresses_problem(["mtb@hosp.example", "tumorboard@hosp.example"]) is None
+    assert "needs an @" in addresses_problem(["mtb@hosp.example", "nobody", "x\n@hosp.example"])

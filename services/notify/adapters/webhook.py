@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from services.common.netguard import AddressPolicy, HostUnresolved, OutboundRefused, check_destination, check_url
+from services.common.netguard import AddressPolicy, HostUnresolved, OutboundRefused, check_before_connect, check_url
 from services.notify.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 SUBSCRIPTION_HEADER = "X-Oncorelay-Subscription"
@@ -52,12 +52,13 @@ async def post_alert(
     policy: AddressPolicy | None = None,
 ) -> AttemptOutcome:
     """One signed delivery attempt; any 2xx answer counts as delivered. With a `policy` (a team's webhook) the
-    host must resolve to permitted addresses, and `session` must connect through a PinnedResolver of it."""
+    host must resolve to permitted addresses: `session` must connect through a PinnedResolver of it, which
+    checks each name once, as it resolves it for the connection."""
     try:
         if policy is None:
             check_url(url, WEBHOOK_SCHEMES)
         else:
-            await check_destination(url, WEBHOOK_SCHEMES, policy)
+            check_before_connect(url, WEBHOOK_SCHEMES, policy)
     except OutboundRefused as error:  # a name that does not resolve may resolve later: tried again
         return AttemptOutcome(False, f"not sent: {error}", final=not isinstance(error, HostUnresolved))
     timestamp = int(time.time())
@@ -74,7 +75,7 @@ async def post_alert(
             if 300 <= response.status < 400:
                 return AttemptOutcome(False, f"HTTP {response.status}: a redirect, not followed")
             return AttemptOutcome(200 <= response.status < 300, f"HTTP {response.status}")
-    except OutboundRefused as error:  # raised by the PinnedResolver when DNS changed since the check
+    except OutboundRefused as error:  # raised by the PinnedResolver: a name on a refused address, or none
         return AttemptOutcome(False, f"not sent: {error}", final=not isinstance(error, HostUnresolved))
     except (aiohttp.ClientError, TimeoutError) as error:
         return AttemptOutcome(False, failure_kind(error))

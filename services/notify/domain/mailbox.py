@@ -6,6 +6,7 @@ no CR, LF or other control characters, at most 64 characters before the @ and 25
 """
 
 import re
+from collections.abc import Iterable
 
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
 _DOT_ATOM = rf"{_ATEXT}+(?:\.{_ATEXT}+)*"
@@ -30,3 +31,8 @@ def addr_spec_problem(address: str) -> str | None:
     if not ADDR_SPEC.fullmatch(address):
         return f"{address!r} is not an e-mail address (RFC 5322 addr-spec: name@example.org)"
     return None
+
+
+def addresses_problem(addresses: Iterable[str]) -> str | None:
+    """The first address's problem among `addresses` (None when all are valid addr-specs)."""
+    return next(filter(None, map(addr_spec_problem, addresses)), None)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from services.notify.domain.mailbox import addr_spec_problem
+from services.notify.domain.mailbox import addresses_problem
 
 ChannelKind = Literal["webhook", "email", "stream"]
 PayloadFormat = Literal["json", "fhir"]
@@ -107,5 +107,5 @@ def subscription_problem(team: Team, site_ids: Iterable[str], channel: Channel) 
     if channel.kind == "email" and not channel.to:
         return "an e-mail subscription needs at least one address"
     if channel.kind == "email":
-        return next(filter(None, map(addr_spec_problem, channel.to)), None)
+        return addresses_problem(channel.to)
     return None
