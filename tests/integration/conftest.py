@@ -13,6 +13,7 @@ import pytest
 from pymongo import AsyncMongoClient, MongoClient
 
 from tests.support.labs import register_test_labs
+from tests.support.notify_stack import start_notify_stack, stop_notify_stack
 from tests.support.receiver import WebhookReceiver
 from tests.support.services import REPO, ServiceProcesses, base_env
 
@@ -114,3 +115,11 @@ def stack(tmp_path_factory) -> Stack:
     client.drop_database(database)
     client.close()
     receiver.stop()
+
+
+@pytest.fixture(scope="module")
+def notify(request, tmp_path_factory):
+    """notify alone on its own database, for the module that asks (tests.support.notify_stack)."""
+    stack = start_notify_stack(tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]))
+    yield stack
+    stop_notify_stack(stack)

@@ -10,20 +10,12 @@ from fhir.resources.R4B.bundle import Bundle
 from contracts import topics
 from tests.integration.conftest import wait_until
 from tests.support.kafka import read_all
-from tests.support.notify_stack import start_notify_stack, stop_notify_stack
 from tests.support.sse import SseClient
 
 SECRET = "clinician-webhook-secret"
 DECISION = {"outcome": "targeted_therapy", "recommendation": "Dabrafenib + trametinib at progression.",
             "rationale": "BRAF p.V600E, AMP Tier I level B in LUAD.", "therapies": ["dabrafenib + trametinib"],
             "signed_off_by": ["MTB chair", "Molecular pathologist"]}
-
-
-@pytest.fixture(scope="module")
-def notify(tmp_path_factory):
-    stack = start_notify_stack(tmp_path_factory.mktemp("notify-clinicians"))
-    yield stack
-    stop_notify_stack(stack)
 
 
 @pytest.fixture(scope="module")

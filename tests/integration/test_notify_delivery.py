@@ -2,21 +2,12 @@
 with idempotency, e-mail over STARTTLS, dead letters."""
 
 
-import pytest
 
 from contracts import topics
 from tests.integration.conftest import wait_until
 from tests.support.kafka import read_all
-from tests.support.notify_stack import start_notify_stack, stop_notify_stack
 
 TEAM_SECRET = "team-gent-webhook-secret"
-
-
-@pytest.fixture(scope="module")
-def notify(tmp_path_factory):
-    stack = start_notify_stack(tmp_path_factory.mktemp("notify-delivery"))
-    yield stack
-    stop_notify_stack(stack)
 
 
 def test_operator_webhook_receives_every_alert_signed_with_an_event_counter(notify):

@@ -12,14 +12,17 @@ in seconds; the header limits are the defaults (1 MiB per line, 32 MiB in all).
 import base64
 import hashlib
 import json
+import os
 import tempfile
 from pathlib import Path
 
 from pysam.libcbgzf import BGZFile
 
+from contracts import topics
 from services.common import packed
 from tests.integration.conftest import wait_until
 from tests.integration.test_trust_labs import SOMATIC_KRAS, _codes, _message, _publish, _receipt
+from tests.support.kafka import produce, read_all
 from tests.support.memory import PeakRss
 from tests.support.services import http_status
 
@@ -107,3 +110,39 @@ def test_an_inline_vcf_that_decompresses_past_its_limit_is_rejected(stack):
     payload = _bgzf(HEADER + b"\n" + CHROM_LINE, record, 2_800)
     receipt = _rejected_in_bounded_memory(stack, "inflate", payload, "vcf_decompressed_too_large")
     assert f"more than {64 * MIB} bytes once decompressed" in receipt["reasons"][0]["message"]
+
+
+def test_a_message_that_stops_ingest_every_time_goes_to_the_dlq_after_the_allowed_attempts(stack):
+    """A message that hangs ingest until it is killed (a by-reference VCF that is a FIFO no one writes: the
+    open never returns) is begun three times (ONCORELAY_MAX_MESSAGE_ATTEMPTS) and killed each time, then set
+    aside with attempts_exhausted on the fourth start, and the next result is accepted."""
+    result_id, case_id = _ids(stack, "stops")
+    spool = Path(stack.env["HOME"]) / ".cache" / "oncorelay" / "spool"
+    spool.mkdir(parents=True, exist_ok=True)
+    fifo = spool / f"hangs-{stack.run_id}.vcf.gz"
+    os.mkfifo(fifo)
+    document = json.loads(_message(result_id, case_id, "LAB01", "HOSP-A"))
+    document["vcf"] = {"kind": "reference", "uri": fifo.as_uri(), "sha256": "0" * 64, "size_bytes": 1000}
+    partition, offset = produce(stack.env["ONCORELAY_KAFKA_BOOTSTRAP"], topics.LAB_RESULTS, result_id.encode(),
+                                json.dumps(document).encode())
+    ledger_id = f"ingest|{topics.LAB_RESULTS}|{partition}"
+    try:
+        for attempt in (1, 2, 3):
+            begun = {"_id": ledger_id, "offset": offset, "attempts": attempt}
+            wait_until(lambda: stack.db.message_attempts.find_one(begun), 120,  # noqa: B023 - used at once
+                       f"ingest beginning the message for the {attempt}. time")
+            stack.services.kill("ingest")
+            stack.services.start("ingest")
+        receipt = _receipt(stack, result_id)
+        stack.services.wait_ready("ingest")
+    finally:
+        fifo.unlink()
+    assert receipt["status"] == "rejected" and _codes(receipt) == ["attempts_exhausted"], receipt
+    assert "stopped ingest 3 times" in receipt["reasons"][0]["message"]
+    parked = wait_until(lambda: [v for k, v in read_all(stack.env["ONCORELAY_KAFKA_BOOTSTRAP"], topics.LAB_RESULTS_DLQ,
+                                                          idle_s=0.5) if k == result_id.encode()], 60, "the message in the DLQ")
+    assert [(p["offset"], p["reasons"][0]["code"]) for p in parked] == [(offset, "attempts_exhausted")]
+    assert json.loads(base64.b64decode(parked[0]["original_base64"]))["result_id"] == result_id
+    next_id, next_case = _ids(stack, "after-stops")
+    _publish(stack, next_id, _message(next_id, next_case, "LAB01", "HOSP-A"))
+    assert _receipt(stack, next_id)["status"] == "accepted"

@@ -18,17 +18,9 @@ import pytest
 from contracts import topics
 from tests.integration.conftest import wait_until
 from tests.support.kafka import read_all
-from tests.support.notify_stack import start_notify_stack, stop_notify_stack
 
 SECRET = "team-outbound-webhook-secret"
 SITE = "HOSP-OUT"
-
-
-@pytest.fixture(scope="module")
-def notify(tmp_path_factory):
-    stack = start_notify_stack(tmp_path_factory.mktemp("notify-outbound"))
-    yield stack
-    stop_notify_stack(stack)
 
 
 @pytest.fixture(scope="module")
