@@ -14,6 +14,8 @@ class RejectionCode(StrEnum):
     SITE_NOT_PERMITTED = "site_not_permitted"
     RESULT_OWNED_BY_OTHER_LAB = "result_owned_by_other_lab"
     CASE_SITE_CONFLICT = "case_site_conflict"
+    LAB_TOPIC_MISMATCH = "lab_topic_mismatch"
+    LAB_TOPIC_REQUIRED = "lab_topic_required"
     REFERENCE_NOT_ALLOWED = "reference_not_allowed"
     MESSAGE_TOO_LARGE = "message_too_large"
     VCF_ENCODING = "vcf_encoding"
@@ -58,6 +60,10 @@ ADVICE: dict[RejectionCode, str] = {
     "only amend its own results. Use a result_id of your own (e.g. prefixed with your lab id).",
     RejectionCode.CASE_SITE_CONFLICT: "The case_id exists for another treating hospital. Check the case_id and "
     "treating_site; if the patient moved, ask the operator to transfer the case (`oncorelay cases transfer`).",
+    RejectionCode.LAB_TOPIC_MISMATCH: "This topic is another lab's own results topic: a lab publishes only its "
+    "own results, on its own topic. Check the lab_id you send and the topic your client writes to.",
+    RejectionCode.LAB_TOPIC_REQUIRED: "Your lab publishes on its own topic (oncorelay.lab.<lab_id>.results.v1), "
+    "not on the shared results topic. Set ONCORELAY_PUBLISH_OWN_TOPIC=true for `oncorelay publish`.",
     RejectionCode.REFERENCE_NOT_ALLOWED: "vcf.uri is not in a location oncorelay may read from. Use a URL under "
     "your lab's registered reference sources (ask the operator), or send the VCF inline if it fits.",
     RejectionCode.MESSAGE_TOO_LARGE: "The message is larger than the broker accepts. Send the VCF by reference "

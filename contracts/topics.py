@@ -1,9 +1,26 @@
 """Kafka topic names. Public topics are part of the lab-facing contract; internal ones are ours."""
 
+import re
+
 # Public: labs publish here, one message per sequencing result, key = result_id.
 LAB_RESULTS = "oncorelay.lab.results.v1"
 # Public: one receipt per published result (accepted or rejected), key = result_id.
 LAB_RECEIPTS = "oncorelay.lab.receipts.v1"
+# Public, per lab (ONCORELAY_LAB_TOPICS): a lab's own results and receipts topics, so Kafka ACLs can bind the
+# lab's SASL principal to its lab_id (README, Security: Kafka).
+LAB_TOPIC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def lab_results(lab_id: str) -> str:
+    """The results topic only `lab_id` may write."""
+    return f"oncorelay.lab.{lab_id}.results.v1"
+
+
+def lab_receipts(lab_id: str) -> str:
+    """The receipts topic only `lab_id` may read."""
+    return f"oncorelay.lab.{lab_id}.receipts.v1"
+
+
 # Public: rejected input, original bytes kept, with the reason codes in the envelope.
 LAB_RESULTS_DLQ = "oncorelay.lab.results.dlq.v1"
 # Public: a case needs Molecular Tumour Board review, key = case_id.

@@ -71,7 +71,7 @@ def publish_command(vcf: Path, **options) -> None:
 
 async def _publish(result, wait: bool, timeout: float) -> int:
     settings = load_settings()
-    watcher = ReceiptWatcher(settings) if wait else None
+    watcher = ReceiptWatcher(settings, result.lab_id) if wait else None
     try:
         if watcher:
             await watcher.start()

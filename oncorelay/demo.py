@@ -96,7 +96,7 @@ async def publish_all(items) -> list:
     spool = REPO / ".infra" / "demo-spool"
     for label, vcf, meta in items:
         result = build_result(meta, as_bgzf(vcf, spool))
-        watcher = ReceiptWatcher(settings)
+        watcher = ReceiptWatcher(settings, result.lab_id)
         await watcher.start()
         try:
             with console.status(f"publishing {label} ({vcf.name})"):

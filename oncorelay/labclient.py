@@ -110,13 +110,23 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-class ReceiptWatcher:
-    """Reads receipts from the end of the receipts topic; start it before publishing."""
+def results_topic(settings: Settings, lab_id: str) -> str:
+    """Where a lab publishes: its own topic with ONCORELAY_PUBLISH_OWN_TOPIC, else the shared one."""
+    return topics.lab_results(lab_id) if settings.publish_own_topic else topics.LAB_RESULTS
 
-    def __init__(self, settings: Settings) -> None:
+
+def receipts_topic(settings: Settings, lab_id: str) -> str:
+    """Where a lab's receipts arrive (the channel its results went by)."""
+    return topics.lab_receipts(lab_id) if settings.publish_own_topic else topics.LAB_RECEIPTS
+
+
+class ReceiptWatcher:
+    """Reads a lab's receipts from the end of its receipts topic; start it before publishing."""
+
+    def __init__(self, settings: Settings, lab_id: str) -> None:
         # No consumer group: every partition is assigned to this client, starting at the end.
         self.consumer = AIOKafkaConsumer(
-            topics.LAB_RECEIPTS, **aiokafka_options(settings), group_id=None,
+            receipts_topic(settings, lab_id), **aiokafka_options(settings), group_id=None,
             enable_auto_commit=False, auto_offset_reset="latest",
         )
 
@@ -142,14 +152,15 @@ class ReceiptWatcher:
 
 
 async def publish(settings: Settings, results: list[SequencingResult]) -> None:
-    """Publish results to oncorelay.lab.results.v1 and wait until the broker has them."""
+    """Publish results (to oncorelay.lab.results.v1, or each lab's own topic) and wait until the broker has them."""
     producer = AIOKafkaProducer(**aiokafka_options(settings), max_request_size=2 * 1024 * 1024,
                                 acks="all", enable_idempotence=True)
     await producer.start()
     try:
         for result in results:
             await producer.send_and_wait(
-                topics.LAB_RESULTS, result.model_dump_json().encode(), key=result.result_id.encode()
+                results_topic(settings, result.lab_id), result.model_dump_json().encode(),
+                key=result.result_id.encode()
             )
     finally:
         await producer.stop()

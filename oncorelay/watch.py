@@ -78,7 +78,7 @@ async def _publish_pair(settings, folder, vcf, sidecar, spool, timeout_s, report
     except (ValueError, KeyError, TypeError, OSError) as error:
         report(f"[red]cannot publish {vcf.name}: {error}[/red] (fix {sidecar.name}; the files stay here)")
         return 0
-    watcher = ReceiptWatcher(settings)
+    watcher = ReceiptWatcher(settings, result.lab_id)
     await watcher.start()
     try:
         await publish(settings, [result])

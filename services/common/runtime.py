@@ -4,7 +4,7 @@ transient failures without moving past the message (so no effect is skipped)."""
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 import faust
 from aiokafka.errors import KafkaError
@@ -35,9 +35,10 @@ def publisher(app: faust.App, service: str) -> Publish:
     return publish
 
 
-async def declare_topics(app: faust.App) -> None:
-    """Create every oncorelay topic that does not exist yet (brokers may disable auto-creation)."""
-    for name in topics.ALL_TOPICS:
+async def declare_topics(app: faust.App, extra: Iterable[str] = ()) -> None:
+    """Create every oncorelay topic (and the `extra` ones) that does not exist yet (brokers may disable
+    auto-creation)."""
+    for name in (*topics.ALL_TOPICS, *extra):
         await app.topic(name).maybe_declare()
 
 

@@ -7,8 +7,10 @@ read from the environment only and are never logged: they are SecretStr.
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts import topics
 
 
 class Settings(BaseSettings):
@@ -42,6 +44,11 @@ class Settings(BaseSettings):
 
     # Ingest
     open_enrolment: bool = Field(False, description="accept results from labs that are not registered (demos only)")
+    lab_topics: str = Field("", description="comma-separated lab ids that publish on their own topic "
+                            "(oncorelay.lab.<LAB>.results.v1, receipts on oncorelay.lab.<LAB>.receipts.v1); "
+                            "ingest refuses their results on the shared topic")
+    publish_own_topic: bool = Field(False, description="oncorelay publish/watch: send on the lab's own topic and "
+                                    "read receipts there (a deployment with ONCORELAY_LAB_TOPICS)")
     max_vcf_bytes: int = Field(512 * 1024 * 1024, description="largest VCF (compressed) accepted by reference")
     max_info_bytes: int = Field(64 * 1024, description="largest INFO column of one record")
     # Bounds on what one result may make a service hold (issue 18; checked by services/ingest/vcf/limits.py).
@@ -96,6 +103,18 @@ class Settings(BaseSettings):
     # interpretations and the audit trail are kept.
     payload_retention_days: float = Field(90.0, gt=0, description="days a raw VCF payload is kept in vcf_payloads")
     payload_retention_check_s: float = Field(3600.0, gt=0, description="how often ingest deletes expired payloads")
+
+    @field_validator("lab_topics")
+    @classmethod
+    def _topic_safe_lab_ids(cls, value: str) -> str:
+        for lab_id in filter(None, (x.strip() for x in value.split(","))):
+            if not topics.LAB_TOPIC_ID.fullmatch(lab_id):
+                raise ValueError(f"{lab_id!r} cannot name a Kafka topic: use letters, digits, '.', '_' and '-'")
+        return value
+
+    def own_topic_labs(self) -> frozenset[str]:
+        """The labs that publish on their own topics (ONCORELAY_LAB_TOPICS)."""
+        return frozenset(x.strip() for x in self.lab_topics.split(",") if x.strip())
 
     def webhook_targets(self) -> list[str]:
         return [x.strip() for x in self.webhook_urls.split(",") if x.strip()]

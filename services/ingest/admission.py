@@ -1,6 +1,7 @@
-"""Whether a valid result may enter: the lab is registered for its hospital, the result id is the
-lab's own, and the case belongs to the hospital the result names (pure)."""
+"""Whether a valid result may enter: it came on its lab's channel, the lab is registered for its hospital,
+the result id is the lab's own, and the case belongs to the hospital the result names (pure)."""
 
+from contracts import topics
 from contracts.events import RejectionReason, SequencingResult
 from contracts.reasons import RejectionCode
 from contracts.rejection import reason
@@ -27,4 +28,18 @@ def admit(result: SequencingResult, lab: Lab | None, open_enrolment: bool, owner
         return reason(RejectionCode.CASE_SITE_CONFLICT,
                       f"case {result.case_id} is treated at another hospital, not {result.treating_site}",
                       "treating_site")
+    return None
+
+
+def channel_problem(lab_id: str, topic_lab: str | None, own_topic_labs: frozenset[str]) -> RejectionReason | None:
+    """The reason to refuse a result for `lab_id` that came on lab `topic_lab`'s own topic (None: the shared
+    topic), when labs in `own_topic_labs` publish only on their own topics (which Kafka ACLs reserve to them)."""
+    if topic_lab is not None and lab_id != topic_lab:
+        return reason(RejectionCode.LAB_TOPIC_MISMATCH,
+                      f"lab_id {lab_id!r} was sent on {topics.lab_results(topic_lab)}, the topic of lab {topic_lab}",
+                      "lab_id")
+    if topic_lab is None and lab_id in own_topic_labs:
+        return reason(RejectionCode.LAB_TOPIC_REQUIRED,
+                      f"results of lab {lab_id} are accepted only on its own topic {topics.lab_results(lab_id)}",
+                      "lab_id")
     return None

@@ -1,4 +1,5 @@
-"""The ingest service: a faust agent on oncorelay.lab.results.v1 (see services.ingest.process)."""
+"""The ingest service: a faust agent on oncorelay.lab.results.v1 and the own results topics of the labs in
+ONCORELAY_LAB_TOPICS (see services.ingest.process)."""
 
 import logging
 from functools import partial
@@ -22,14 +23,16 @@ mongo = connect(settings)
 db = database(mongo, settings)
 processor = Ingest(db, publisher(app, SERVICE), settings)
 attempts = Attempts(MongoAttemptStore(db), SERVICE, settings.max_message_attempts)
-results_topic = app.topic(topics.LAB_RESULTS, key_type=bytes, value_type=bytes)
+own_topic_labs = sorted(settings.own_topic_labs())
+results_topic = app.topic(topics.LAB_RESULTS, *map(topics.lab_results, own_topic_labs), key_type=bytes, value_type=bytes)
 add_ops_pages(app, lambda: db, health)
 
 
 @app.task
 async def prepare() -> None:
     """Create topics and indexes before the first message (retrying while the database starts)."""
-    await declare_topics(app)
+    await declare_topics(app, [topic(lab_id) for lab_id in own_topic_labs
+                               for topic in (topics.lab_results, topics.lab_receipts)])
     await until_done(lambda: ensure_indexes(db), health, "creating indexes")
 
 
@@ -45,14 +48,15 @@ async def expire_payloads() -> None:
 @app.agent(results_topic)
 async def ingest_results(stream):
     async for event in stream.events():
-        metrics.MESSAGES_CONSUMED.labels(SERVICE, topics.LAB_RESULTS).inc()
+        metrics.MESSAGES_CONSUMED.labels(SERVICE, event.message.topic).inc()
         message = Message(
             value=event.value or b"",
             key=event.key.decode("utf-8", "replace") if event.key else None,
             partition=event.message.partition,
             offset=event.message.offset,
+            topic=event.message.topic,
         )
-        exhausted = await attempts.check(topics.LAB_RESULTS, message.partition, message.offset, health)
+        exhausted = await attempts.check(message.topic, message.partition, message.offset, health)
         if exhausted is not None:
             await until_done(partial(processor.set_aside, message, exhausted), health, f"offset {message.offset}")
             continue

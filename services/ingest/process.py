@@ -40,7 +40,7 @@ from services.common.offload import runner
 from services.common.runtime import TRANSIENT_ERRORS, Publish
 from services.common.settings import Settings
 from services.ingest import store
-from services.ingest.admission import admit
+from services.ingest.admission import admit, channel_problem
 from services.ingest.intake import Intake, read_message
 from services.ingest.reference_sources import parse_sources
 from services.ingest.vcf.errors import VcfRejected
@@ -64,12 +64,13 @@ MAX_MESSAGE_BYTES = 1024 * 1024
 
 @dataclass(frozen=True)
 class Message:
-    """A raw Kafka record from oncorelay.lab.results.v1."""
+    """A raw Kafka record from oncorelay.lab.results.v1 or a lab's own results topic."""
 
     value: bytes
     key: str | None
     partition: int
     offset: int
+    topic: str = topics.LAB_RESULTS
 
 
 class Ingest:
@@ -80,6 +81,8 @@ class Ingest:
         self.publish = publish
         self.settings = settings
         self.labs = LabDirectory(db)
+        self.own_topic_labs = settings.own_topic_labs()
+        self.topic_labs = {topics.lab_results(lab_id): lab_id for lab_id in self.own_topic_labs}
         self.reference_policy = AddressPolicy.parse(settings.reference_allowed_networks)
         self.work_dir = str(Path(settings.data_dir) / "ingest" / "incoming")
 
@@ -121,7 +124,8 @@ class Ingest:
         lab, latest, site = await asyncio.gather(self.labs.get(result.lab_id),
                                                  store.latest_result(self.db, result.result_id),
                                                  case_site(self.db, result.case_id))
-        refused = admit(result, lab, self.settings.open_enrolment, latest["lab_id"] if latest else None, site)
+        refused = (channel_problem(result.lab_id, self.topic_labs.get(message.topic), self.own_topic_labs)
+                   or admit(result, lab, self.settings.open_enrolment, latest["lab_id"] if latest else None, site))
         if refused is not None:
             return await self._reject_result(message, result, refused)
         if latest is not None:
@@ -138,7 +142,7 @@ class Ingest:
                 )
             if latest["_id"] == key:  # a result is stored only once done, so this one was: repeat the receipt
                 log.info("result already ingested; re-sending its receipt", extra={"result_key": key})
-                return await self._accept(result, latest["variant_count"])
+                return await self._accept(message, result, latest["variant_count"])
 
         path = await self._materialise(result, lab)
         try:
@@ -197,7 +201,7 @@ class Ingest:
             "ingested_at": now,
         })
         await store.record_head(self.db, result.result_id, result.result_version)
-        return await self._accept(result, count)
+        return await self._accept(message, result, count)
 
     async def _materialise(self, result: SequencingResult, lab: Lab | None) -> Path:
         if isinstance(result.vcf, InlineVcf):
@@ -258,7 +262,12 @@ class Ingest:
                 reading.exception()  # retrieved, so an error of an abandoned read is not reported as unhandled
             await run(reader_cm.__exit__, None, None, None)
 
-    async def _accept(self, result: SequencingResult, count: int) -> IngestReceipt:
+    def _receipts_topic(self, message: Message) -> str:
+        """Receipts go back on the channel the result came by: a lab's own topic, or the shared one."""
+        lab_id = self.topic_labs.get(message.topic)
+        return topics.lab_receipts(lab_id) if lab_id else topics.LAB_RECEIPTS
+
+    async def _accept(self, message: Message, result: SequencingResult, count: int) -> IngestReceipt:
         receipt = IngestReceipt(
             result_id=result.result_id,
             result_version=result.result_version,
@@ -269,7 +278,7 @@ class Ingest:
             variant_count=count,
             received_at=datetime.now(UTC),
         )
-        await self.publish(topics.LAB_RECEIPTS, result.result_id, receipt)
+        await self.publish(self._receipts_topic(message), result.result_id, receipt)
         return receipt
 
     async def _reject_result(self, message: Message, result: SequencingResult, why: RejectionReason) -> IngestReceipt:
@@ -290,11 +299,11 @@ class Ingest:
         for item in reasons:
             metrics.MESSAGES_REJECTED.labels(SERVICE, item.code.value).inc()
         await audit.record_once(  # once per lab message, however often it is redelivered
-            self.db, f"rejected:{topics.LAB_RESULTS}:{message.partition}:{message.offset}", SERVICE, "result_rejected",
+            self.db, f"rejected:{message.topic}:{message.partition}:{message.offset}", SERVICE, "result_rejected",
             case_id, None, {"result_id": result_id or message.key, "codes": [r.code.value for r in reasons]},
         )
         await self.publish(topics.LAB_RESULTS_DLQ, message.key or result_id or "", DeadLetter(
-            source_topic=topics.LAB_RESULTS,
+            source_topic=message.topic,
             partition=message.partition,
             offset=message.offset,
             key=message.key,
@@ -315,7 +324,7 @@ class Ingest:
             message=f"Rejected result {receipt_id}: {reasons[0].message}",
             received_at=now,
         )
-        await self.publish(topics.LAB_RECEIPTS, receipt_id, receipt)
+        await self.publish(self._receipts_topic(message), receipt_id, receipt)
         log.warning(
             "result rejected",
             extra={"result_id": receipt_id, "reasons": [r.code.value for r in reasons]},

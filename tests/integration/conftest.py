@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 from pymongo import AsyncMongoClient, MongoClient
 
-from tests.support.labs import register_test_labs
+from tests.support.labs import OWN_TOPIC_LAB, register_test_labs
 from tests.support.notify_stack import start_notify_stack, stop_notify_stack
 from tests.support.receiver import WebhookReceiver
 from tests.support.services import REPO, ServiceProcesses, base_env
@@ -38,10 +38,10 @@ class Stack:
     db: object
     receiver: WebhookReceiver
 
-    def cli(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-        """Run the oncorelay command as a lab would, against this stack."""
+    def cli(self, *args: str, timeout: float = 180, **env: str) -> subprocess.CompletedProcess:
+        """Run the oncorelay command as a lab would, against this stack (`env`: settings of its own)."""
         return subprocess.run(
-            [sys.executable, "-m", "oncorelay.cli", *args], cwd=REPO, env=self.env,
+            [sys.executable, "-m", "oncorelay.cli", *args], cwd=REPO, env={**self.env, **env},
             capture_output=True, text=True, timeout=timeout,
         )
 
@@ -103,6 +103,8 @@ def stack(tmp_path_factory) -> Stack:
         ONCORELAY_MAX_DECOMPRESSED_BYTES=str(256 * 1024**2),
         ONCORELAY_MAX_RECORDS="1000000",
         # by-reference VCFs: the shared test data and the CLI's spool (where `oncorelay publish` puts large ones)
+        # LAB-OWN publishes on its own topics, as a lab does where Kafka ACLs bind its principal to them
+        ONCORELAY_LAB_TOPICS=OWN_TOPIC_LAB,
         ONCORELAY_REFERENCE_SOURCES=f"{SHARED.as_uri()}/,{(work / 'home' / '.cache' / 'oncorelay' / 'spool').as_uri()}/",
         HOME=str(work / "home"),
     )

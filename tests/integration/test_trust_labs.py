@@ -12,7 +12,7 @@ from contracts import topics
 from tests.badinput.corpus import good_message, gzip_bgzf
 from tests.integration.conftest import wait_until
 from tests.support.kafka import produce, read_all
-from tests.support.labs import register
+from tests.support.labs import OWN_TOPIC_LAB, register
 
 SOMATIC_KRAS = b"""##fileformat=VCFv4.2
 ##reference=GRCh38
@@ -31,11 +31,11 @@ def _message(result_id: str, case_id: str, lab_id: str, site: str, version: int 
     return json.dumps(document).encode()
 
 
-def _receipt(stack, result_id: str, version: int = 1) -> dict:
+def _receipt(stack, result_id: str, version: int = 1, topic: str = topics.LAB_RECEIPTS) -> dict:
     bootstrap = stack.env["ONCORELAY_KAFKA_BOOTSTRAP"]
 
     def found():
-        for key, value in read_all(bootstrap, topics.LAB_RECEIPTS, idle_s=0.5):
+        for key, value in read_all(bootstrap, topic, idle_s=0.5):
             if key == result_id.encode() and value.get("result_version") == version:
                 return value
         return None
@@ -43,8 +43,8 @@ def _receipt(stack, result_id: str, version: int = 1) -> dict:
     return wait_until(found, 60, f"the receipt of {result_id} v{version}")
 
 
-def _publish(stack, result_id: str, value: bytes) -> None:
-    produce(stack.env["ONCORELAY_KAFKA_BOOTSTRAP"], topics.LAB_RESULTS, result_id.encode(), value)
+def _publish(stack, result_id: str, value: bytes, topic: str = topics.LAB_RESULTS) -> None:
+    produce(stack.env["ONCORELAY_KAFKA_BOOTSTRAP"], topic, result_id.encode(), value)
 
 
 def _codes(receipt: dict) -> list[str]:
@@ -119,6 +119,46 @@ def test_a_result_cannot_move_a_case_to_another_hospital_only_an_operator_transf
 
     _publish(stack, f"R-SITE3-{ids}", _message(f"R-SITE3-{ids}", case_id, f"LAB-AB-{ids}", "HOSP-A"))
     assert _receipt(stack, f"R-SITE3-{ids}")["status"] == "accepted"
+
+
+def _keys(stack, topic: str) -> set[bytes]:
+    return {key for key, _ in read_all(stack.env["ONCORELAY_KAFKA_BOOTSTRAP"], topic, idle_s=0.5)}
+
+
+def test_a_lab_with_its_own_topic_gets_its_receipts_there_and_no_other_lab_id_passes_on_it(stack, ids):
+    """Where ACLs let only a lab's principal write its own topic (ONCORELAY_LAB_TOPICS), a result on that topic
+    is the lab's: another lab_id is refused, and the lab's results are refused on the shared topic."""
+    own_results, own_receipts = topics.lab_results(OWN_TOPIC_LAB), topics.lab_receipts(OWN_TOPIC_LAB)
+    mine, forged, shared = f"R-MINE-{ids}", f"R-FORGED-{ids}", f"R-SHARED-{ids}"
+    _publish(stack, mine, _message(mine, f"CASE-MINE-{ids}", OWN_TOPIC_LAB, "HOSP-A"), own_results)
+    assert _receipt(stack, mine, topic=own_receipts)["status"] == "accepted"
+
+    _publish(stack, forged, _message(forged, f"CASE-FORGED-{ids}", "LAB01", "HOSP-A"), own_results)
+    receipt = _receipt(stack, forged, topic=own_receipts)  # to the writer's channel, not the claimed lab's
+    assert receipt["status"] == "rejected" and _codes(receipt) == ["lab_topic_mismatch"], receipt
+    assert stack.db.cases.find_one({"_id": f"CASE-FORGED-{ids}"}) is None
+    [dead] = [v for k, v in read_all(stack.env["ONCORELAY_KAFKA_BOOTSTRAP"], topics.LAB_RESULTS_DLQ, idle_s=0.5)
+              if k == forged.encode()]
+    assert dead["source_topic"] == own_results
+
+    _publish(stack, shared, _message(shared, f"CASE-SHARED-{ids}", OWN_TOPIC_LAB, "HOSP-A"))
+    receipt = _receipt(stack, shared)
+    assert receipt["status"] == "rejected" and _codes(receipt) == ["lab_topic_required"], receipt
+    assert own_results in receipt["reasons"][0]["message"]
+    assert {mine.encode(), forged.encode()}.isdisjoint(_keys(stack, topics.LAB_RECEIPTS))
+    assert shared.encode() not in _keys(stack, own_receipts)
+
+
+def test_the_cli_publishes_on_the_labs_own_topic_when_told_to(stack, ids, tmp_path):
+    vcf = tmp_path / "kras.vcf"
+    vcf.write_bytes(SOMATIC_KRAS)
+    run = stack.cli("publish", str(vcf), "--lab", OWN_TOPIC_LAB, "--case", f"CASE-CLI-{ids}", "--patient",
+                    f"PSN-CLI-{ids}", "--specimen-id", f"SP-CLI-{ids}", "--specimen-type", "tissue", "--tumor-type", "LUAD", "--assay", "PANEL-1",
+                    "--genome-build", "GRCh38", "--panel-size-mb", "1.2", "--treating-site", "HOSP-A",
+                    "--result-id", f"R-CLI-{ids}", "--wait", "--timeout", "60", ONCORELAY_PUBLISH_OWN_TOPIC="true")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert json.loads(run.stdout)["status"] == "accepted"
+    assert f"R-CLI-{ids}".encode() in _keys(stack, topics.lab_results(OWN_TOPIC_LAB))
 
 
 def test_an_unregistered_lab_is_refused_by_default(stack, ids):

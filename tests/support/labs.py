@@ -2,8 +2,10 @@
 
 from services.common.labs import Lab, registration
 
-# The labs every test stack registers; LAB01 and LAB-DEMO serve every hospital, as a network reference lab would.
-TEST_LABS = ("LAB01", "LAB-DEMO")
+# The labs every test stack registers; they serve every hospital, as a network reference lab would.
+# OWN_TOPIC_LAB publishes on its own topics (the test stack's ONCORELAY_LAB_TOPICS).
+OWN_TOPIC_LAB = "LAB-OWN"
+TEST_LABS = ("LAB01", "LAB-DEMO", OWN_TOPIC_LAB)
 
 
 def register(db, lab_id: str, sites: list[str] | None = None, **fields) -> Lab:

@@ -5,7 +5,7 @@ from pathlib import Path
 from contracts.events import SequencingResult
 from contracts.reasons import RejectionCode
 from services.common.labs import Lab
-from services.ingest.admission import admit
+from services.ingest.admission import admit, channel_problem
 
 EXAMPLE = SequencingResult.model_validate_json(
     (Path(__file__).resolve().parents[2] / "contracts" / "examples" / "SequencingResult.json").read_text())
@@ -52,3 +52,18 @@ def test_open_enrolment_does_not_lift_ownership():
 def test_the_principal_mapping_defaults_to_the_lab_id():
     assert LAB.principal() == f"User:{EXAMPLE.lab_id}"
     assert Lab(lab_id="LAB-X", kafka_principal="User:lab-x-prod").principal() == "User:lab-x-prod"
+
+
+def test_a_result_on_a_labs_own_topic_must_be_that_labs():
+    own = frozenset({"LAB-A"})
+    assert channel_problem("LAB-A", "LAB-A", own) is None
+    mismatch = channel_problem("LAB-B", "LAB-A", own)
+    assert mismatch.code == RejectionCode.LAB_TOPIC_MISMATCH and mismatch.field == "lab_id"
+    assert "oncorelay.lab.LAB-A.results.v1" in mismatch.message
+
+
+def test_a_lab_with_its_own_topic_is_refused_on_the_shared_one_and_others_are_not():
+    own = frozenset({"LAB-A"})
+    assert channel_problem("LAB-A", None, own).code == RejectionCode.LAB_TOPIC_REQUIRED
+    assert channel_problem("LAB-B", None, own) is None
+    assert channel_problem("LAB-A", None, frozenset()) is None

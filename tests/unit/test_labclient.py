@@ -6,10 +6,12 @@ import random
 from datetime import date
 
 import pysam
+import pytest
 
 from contracts.events import InlineVcf, VcfReference
-from oncorelay.labclient import BGZF_MAGIC, ResultMetadata, as_bgzf, build_result
+from oncorelay.labclient import BGZF_MAGIC, ResultMetadata, as_bgzf, build_result, receipts_topic, results_topic
 from oncorelay.watch import ready_pairs
+from services.common.settings import Settings
 
 META = ResultMetadata(
     lab="LAB01", case="C1", patient="PSN-0001", specimen_id="S1", specimen_type="tissue", tumor_type="LUAD",
@@ -63,3 +65,17 @@ def test_watch_waits_until_files_stop_changing(tmp_path):
     assert ready_pairs(tmp_path, sizes) == [(tmp_path / "r1.vcf", tmp_path / "r1.json")]
     (tmp_path / "r1.vcf").write_text(HEADER + "chr1\t1\t.\tA\tT\t.\tPASS\t.\n")  # still being written
     assert ready_pairs(tmp_path, sizes) == []
+
+
+def test_a_lab_publishes_on_the_shared_topic_or_its_own_and_reads_receipts_there():
+    shared, own = Settings(), Settings(publish_own_topic=True)
+    assert (results_topic(shared, "LAB-A"), receipts_topic(shared, "LAB-A")) == (
+        "oncorelay.lab.results.v1", "oncorelay.lab.receipts.v1")
+    assert (results_topic(own, "LAB-A"), receipts_topic(own, "LAB-A")) == (
+        "oncorelay.lab.LAB-A.results.v1", "oncorelay.lab.LAB-A.receipts.v1")
+
+
+def test_lab_topics_must_be_lab_ids_that_can_name_a_topic():
+    assert Settings(lab_topics=" LAB-A, LAB.B ,").own_topic_labs() == {"LAB-A", "LAB.B"}
+    with pytest.raises(ValueError, match="cannot name a Kafka topic"):
+        Settings(lab_topics="LAB-A,LAB:2")
