@@ -7,14 +7,17 @@ services run.
 
 import getpass
 import json
+import shlex
 from urllib.parse import urlsplit
 
 import click
 from pydantic import ValidationError
 
+from contracts import topics
 from oncorelay.cli_clinical import case_group, run_with_db
 from services.common.cases import transfer_case
-from services.common.labs import Lab, list_labs, remove_lab, save_lab
+from services.common.kafka_acls import lab_acls
+from services.common.labs import Lab, find_lab, list_labs, remove_lab, save_lab
 
 
 def _source(prefix: str) -> str:
@@ -68,6 +71,23 @@ def remove_command(lab_id: str) -> None:
     if not run_with_db(lambda db: remove_lab(db, lab_id)):
         raise click.ClickException(f"no registered lab {lab_id}; `oncorelay labs list` shows the registered ones")
     click.echo(json.dumps({"lab_id": lab_id, "status": "removed"}))
+
+
+@labs_group.command("acls")
+@click.argument("lab_id")
+@click.option("--bootstrap-server", default="$BOOTSTRAP", show_default=True, help="The broker, as kafka-acls.sh takes it.")
+@click.option("--command-config", default="admin.properties", show_default=True,
+              help="The admin client's properties file (SASL credentials of an operator).")
+def acls_command(lab_id: str, bootstrap_server: str, command_config: str) -> None:
+    """Print the kafka-acls.sh commands that give a lab its own topics (see ONCORELAY_LAB_TOPICS)."""
+    lab = run_with_db(lambda db: find_lab(db, lab_id))
+    if lab is None:
+        raise click.ClickException(f"no registered lab {lab_id}; register it first (`oncorelay labs create`)")
+    if not topics.LAB_TOPIC_ID.fullmatch(lab_id):
+        raise click.ClickException(f"{lab_id!r} cannot name a Kafka topic, so it cannot have topics of its own")
+    prefix = f"kafka-acls.sh --bootstrap-server {shlex.quote(bootstrap_server)} --command-config {shlex.quote(command_config)}"
+    for arguments in lab_acls(lab):
+        click.echo(f"{prefix} {shlex.join(arguments)}")
 
 
 @case_group.command("transfer")
