@@ -11,6 +11,7 @@ from rich.console import Console
 
 from oncorelay import cli_notify
 from oncorelay.cli_clinical import case_group, kb_group, rules_group
+from oncorelay.cli_evaluate import evaluate_command
 from oncorelay.cli_labs import labs_group
 from oncorelay.labclient import ReceiptWatcher, ResultMetadata, as_bgzf, build_result, publish
 from oncorelay.watch import watch_folder
@@ -111,6 +112,7 @@ main.add_command(rules_group)
 main.add_command(case_group)
 main.add_command(case_group, "cases")
 main.add_command(labs_group)
+main.add_command(evaluate_command)
 for command in cli_notify.COMMANDS:
     main.add_command(command)
 
