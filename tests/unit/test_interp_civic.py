@@ -63,3 +63,46 @@ def test_diff_reports_added_removed_and_changed_by_type(release):
     assert change.removed == {"evidence": 1}
     assert change.changed == {"evidence": 1}
     assert change.unchanged == len(old) - 2
+
+
+@pytest.fixture(scope="module")
+def release_2024(tmp_path_factory):
+    """The 01-Apr-2024 release in the molecular-profile layout, alone in its directory (no variant or assertion
+    file of that release exists)."""
+    directory = tmp_path_factory.mktemp("civic-2024")
+    (directory / "01-Apr-2024-ClinicalEvidenceSummaries.tsv").symlink_to(CIVIC / "01-Apr-2024-ClinicalEvidenceSummaries.tsv")
+    return import_release(directory, DiseaseMapping.load(MAPPING))
+
+
+def test_a_release_of_the_molecular_profile_layout_imports_from_its_evidence_file_alone(release_2024):
+    assert release_2024.release == "01-Apr-2024"
+    assert release_2024.counts == {"evidence": 4301 - 364}
+    assert "364 evidence items on combined molecular profiles (AND/OR/NOT)" in release_2024.warnings[0]
+    eid = next(r for r in release_2024.records if r.record_id == "civic:EID1869")  # NTRK3 ETV6::NTRK3, entrectinib
+    assert (eid.gene, eid.alteration, eid.match.kind, eid.match.partner) == ("NTRK3", "ETV6::NTRK3", "fusion", "ETV6")
+    assert (eid.therapies, eid.significance, eid.evidence_type) == (["entrectinib"], "sensitivity", "predictive")
+
+
+def test_combined_profiles_never_become_single_variant_evidence(release_2024):
+    alterations = {r.alteration for r in release_2024.records}
+    assert not any(" AND " in a or " OR " in a or a.startswith("NOT ") for a in alterations)
+    assert not any(r.gene == "ABL1" and r.alteration == "BCR::ABL AND ABL1 T315I" for r in release_2024.records)
+
+
+@pytest.mark.parametrize("gene, name, kind, detail", [
+    ("NTRK3", "ETV6::NTRK3", "fusion", "ETV6"),
+    ("ABL1", "BCR::ABL", "fusion", "BCR"),
+    ("ALK", "EML4::ALK e6-e20", "fusion", "EML4"),
+    ("ROS1", "CD74::ROS1 G2032R", "protein", ["G2032R"]),
+])
+def test_current_fusion_notation_is_read_like_the_older_one(gene, name, kind, detail):
+    match = parse_variant_name(gene, name)
+    assert match.kind == kind
+    assert (match.partner if kind == "fusion" else match.proteins) == detail
+
+
+def test_both_layouts_give_the_same_record_for_the_same_evidence_item(release, release_2024):
+    old = next(r for r in release.records if r.record_id == "civic:EID1")
+    new = next(r for r in release_2024.records if r.record_id == "civic:EID1")
+    assert (old.gene, old.alteration, old.evidence_type, old.tumor_types) == (
+        new.gene, new.alteration, new.evidence_type, new.tumor_types)

@@ -1,7 +1,11 @@
 """Importer of CIViC nightly/monthly TSV exports (CIViC data are CC0) into KbRecord documents.
 
-Columns are read by header name (newer releases changed the layout); rows longer or shorter than the header are
-tolerated. Only accepted evidence is kept. `diff` summarises what a newer export changed.
+Columns are read by header name; rows longer or shorter than the header are tolerated. Two layouts are read:
+the gene/variant layout (to 2022: `gene`, `variant`, `drugs`, `clinical_significance`, VariantSummaries with
+coordinates) and the molecular-profile layout (2023 on: `molecular_profile` such as "BRAF V600E" or
+"NTRK3 ETV6::NTRK3", `therapies`, `significance`, no coordinates). A profile that combines variants (AND, OR,
+NOT) is not single-variant evidence and is not imported (counted in the warnings). Only accepted evidence is
+kept. `diff` summarises what a newer export changed.
 """
 
 import csv
@@ -88,7 +92,11 @@ def parse_variant_name(gene: str, name: str) -> AlterationMatch:
 
 
 def _parse_specific(gene: str, text: str) -> AlterationMatch:
+    text = text.replace("::", "-")  # the current fusion notation, 'ETV6::NTRK3', as the older 'ETV6-NTRK3'
     tokens = text.split()
+    if len(tokens) == 2 and re.fullmatch(r"[A-Za-z0-9]+-[A-Za-z0-9]+", tokens[0]) and re.fullmatch(r"e\d+-e\d+", tokens[1]):
+        tokens = tokens[:1]  # 'EML4-ALK e6-e20': the fusion, whichever exons it joins
+        text = tokens[0]
     if len(tokens) == 2 and "-" in tokens[0]:  # 'BCR-ABL T315I': a point mutation within a fusion
         text = tokens[1]
     elif len(tokens) == 1 and re.fullmatch(r"[A-Za-z0-9]+-[A-Za-z0-9]+", text):
@@ -190,13 +198,37 @@ def _assertion_records(rows: list[dict[str, str]], mapping: DiseaseMapping, loci
     return records
 
 
+_COMBINED_PROFILE = re.compile(r"\s(AND|OR)\s|\bNOT\b")
+
+
+def molecular_profile_rows(rows: list[dict[str, str]], warnings: list[str]) -> list[dict[str, str]]:
+    """Rows of the molecular-profile layout in the gene/variant layout's columns; rows of the older layout as
+    they are. A combined profile (AND/OR/NOT) is left out, and the number left out is reported."""
+    if not rows or "gene" in rows[0] or "molecular_profile" not in rows[0]:
+        return rows
+    out, combined = [], 0
+    for row in rows:
+        profile = row.get("molecular_profile", "").strip()
+        if _COMBINED_PROFILE.search(profile):
+            combined += 1
+            continue
+        gene, _, variant = profile.partition(" ")
+        out.append({**row, "gene": gene, "variant": variant.strip(), "drugs": row.get("therapies", ""),
+                    "clinical_significance": row.get("significance", "")})
+    if combined:
+        warnings.append(f"{combined} evidence items on combined molecular profiles (AND/OR/NOT) are not "
+                        "single-variant evidence: not imported")
+    return out
+
+
 def _find(directory: Path, suffix: str) -> Path | None:
     matches = sorted(directory.glob(f"*{suffix}"))
     return matches[-1] if matches else None
 
 
 def import_release(directory: str | Path, mapping: DiseaseMapping) -> CivicImport:
-    """Read a CIViC export directory (VariantSummaries, ClinicalEvidenceSummaries, AssertionSummaries TSVs)."""
+    """Read a CIViC export directory (ClinicalEvidenceSummaries, and VariantSummaries and AssertionSummaries
+    when present) of either layout."""
     directory = Path(directory)
     warnings: list[str] = []
     variants_path = _find(directory, "VariantSummaries.tsv")
@@ -208,8 +240,9 @@ def import_release(directory: str | Path, mapping: DiseaseMapping) -> CivicImpor
     variant_rows = read_tsv(variants_path, warnings) if variants_path else []
     variants = _variant_records([r for r in variant_rows if r.get("variant_id") and r.get("gene")])
     loci = {v.variant_id: v.loci for v in variants if v.variant_id}
-    evidence = _evidence_records(read_tsv(evidence_path, warnings), mapping, loci)
-    assertions = _assertion_records(read_tsv(assertions_path, warnings), mapping, loci) if assertions_path else []
+    evidence = _evidence_records(molecular_profile_rows(read_tsv(evidence_path, warnings), warnings), mapping, loci)
+    assertions = (_assertion_records(molecular_profile_rows(read_tsv(assertions_path, warnings), warnings), mapping,
+                                     loci) if assertions_path else [])
     records = variants + evidence + assertions
     counts = dict(Counter(r.record_type for r in records))
     unmapped = sum(1 for r in evidence + assertions if not r.tumor_types)
