@@ -162,6 +162,9 @@ class FindingSummary(Contract):
     amp_tier: str | None = None
     amp_level: str | None = None
     escat_tier: str | None = None
+    eu_status: str | None = Field(None, description="EU context of the strongest evidence in this tumour type: "
+                                  "'EMA-authorised (since YYYY-MM-DD)', 'FDA only, not EMA-authorised' or "
+                                  "'guideline only, no approval'; absent when the knowledge does not say")
     oncogenicity: str | None = None
     therapies: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)

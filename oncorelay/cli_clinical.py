@@ -194,12 +194,12 @@ def _print_case(view: dict) -> None:
                   f"collected {result['collected_on']}; TMB {_tmb_text(result['tmb'])}; "
                   f"MSI {result['msi_status'] or 'not reported'}; {result['vus_count']} VUS")
         table = Table(show_header=True)
-        for column in ("gene", "alteration", "AMP", "ESCAT", "oncogenicity", "therapies", "citations"):
+        for column in ("gene", "alteration", "AMP", "ESCAT", "EU", "oncogenicity", "therapies", "citations"):
             table.add_column(column)
         for f in result["findings"]:
             therapies = ", ".join(f["therapies_sensitive"] + [f"{t} (resistance)" for t in f["therapies_resistant"]])
-            table.add_row(f["gene"], f["alteration"], f["amp_label"], f.get("escat_tier") or "", f.get("oncogenicity") or "",
-                          therapies, "; ".join(f["citations"][:3]))
+            table.add_row(f["gene"], f["alteration"], f["amp_label"], f.get("escat_tier") or "", f.get("eu_status") or "",
+                          f.get("oncogenicity") or "", therapies, "; ".join(f["citations"][:3]))
         out.print(table)
         for flag in result["germline_flags"]:
             out.print(f"[magenta]germline:[/magenta] {flag.get('summary', flag)}")

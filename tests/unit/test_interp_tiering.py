@@ -90,3 +90,35 @@ def test_civic_assertion_gives_its_own_tier_in_its_disease(tree):
     result, _ = call(kb, tree, "DMG", "ACVR1", "p.Gly328Val")
     assert result.amp_label == "IIC"
     assert [e.record_id for e in result.evidence] == ["civic:AID9"]
+
+
+@pytest.fixture(scope="module")
+def kb_with_eu_status(tmp_path_factory):
+    """The built-in set with EU context on two rows (test values, not knowledge)."""
+    import yaml
+
+    from services.annotate.domain.knowledge import BUILTIN_PATH
+    data = yaml.safe_load(BUILTIN_PATH.read_text())
+    rows = {row["id"]: row for row in data["biomarkers"]}
+    rows["BI-BRAF-V600-MEL"].update(eu_status="ema_authorised", label_wording="BRAF V600E or V600K mutation",
+                                    approvals=[{"agency": "FDA", "date": "2001-02-03", "source": "test"},
+                                               {"agency": "EMA", "date": "2002-03-04", "source": "test"}])
+    rows["BI-ERBB2-MUT-NSCLC"].update(eu_status="fda_only")
+    path = tmp_path_factory.mktemp("kb") / "biomarkers.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return KnowledgeBase.build(path)
+
+
+def test_a_finding_carries_the_eu_status_of_its_strongest_evidence(kb_with_eu_status, tree):
+    melanoma, _ = call(kb_with_eu_status, tree, "SKCM", "BRAF", "p.Val600Glu")
+    assert melanoma.eu_status == "EMA-authorised (since 2002-03-04)"
+    lung, _ = call(kb_with_eu_status, tree, "LUAD", "ERBB2", "p.Y772_A775dup", consequence="inframe_insertion",
+                   kind="indel")
+    assert lung.eu_status == "FDA only, not EMA-authorised"
+
+
+def test_no_eu_status_is_invented_where_the_knowledge_does_not_say(kb_with_eu_status, tree):
+    other_tumour, _ = call(kb_with_eu_status, tree, "LUAD", "BRAF", "p.Val600Glu")  # NSCLC row: no EU status given
+    assert other_tumour.amp_label == "IA" and other_tumour.eu_status is None
+    resistance, _ = call(kb_with_eu_status, tree, "COADREAD", "KRAS", "p.Gly12Asp")
+    assert resistance.eu_status is None

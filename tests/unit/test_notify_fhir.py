@@ -159,3 +159,9 @@ def test_notification_bundle_is_a_valid_subscription_event_notification():
     assert status["notificationEvent"][0]["eventNumber"] == "7"
     assert status["notificationEvent"][0]["focus"]["reference"] == bundle["entry"][1]["fullUrl"]
     assert "https://mtb.example.org/cases/MTB-BE-000042" in json.dumps(bundle)
+
+
+def test_the_eu_status_of_a_finding_is_part_of_its_evidence_text():
+    assert fhir.evidence_text({**FINDING, "eu_status": "FDA only, not EMA-authorised"}) == (
+        "AMP/ASCO/CAP Tier I level B; ESCAT I-B; EU: FDA only, not EMA-authorised")
+    assert fhir.evidence_text(FINDING) == "AMP/ASCO/CAP Tier I level B; ESCAT I-B"

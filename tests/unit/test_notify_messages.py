@@ -110,3 +110,9 @@ def test_turnaround_measures_from_the_first_occurrence_of_each_step():
     assert turnaround(timeline) == {"received_to_alerted_s": 2.0, "alerted_to_delivered_s": 1.0,
                                     "alerted_to_acknowledged_s": 598.0, "alerted_to_decided_s": 7198.0,
                                     "received_to_decided_s": 7200.0}
+
+
+def test_the_email_tells_the_board_the_eu_status_of_each_finding():
+    findings = [{**ALERT["findings"][0], "eu_status": "EMA-authorised (since 2002-03-04)"}]
+    content = alert_mail({**ALERT, "findings": findings}, "https://mtb.example.org/cases/")
+    assert "(AMP tier IB, ESCAT I-B, EU: EMA-authorised (since 2002-03-04))" in content.text

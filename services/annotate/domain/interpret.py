@@ -104,6 +104,7 @@ class Finding(BaseModel):
     amp_level: str | None = None
     amp_label: str
     escat_tier: str | None = None
+    eu_status: str | None = None
     oncogenicity: str | None = None
     oncogenicity_basis: str | None = None
     therapies_sensitive: list[str] = Field(default_factory=list)
@@ -116,7 +117,8 @@ class Finding(BaseModel):
     def to_summary(self) -> FindingSummary:
         therapies = self.therapies_sensitive + [f"resistance: {t}" for t in self.therapies_resistant]
         return FindingSummary(gene=self.gene, alteration=self.alteration, amp_tier=self.amp_tier,
-                              amp_level=self.amp_level, escat_tier=self.escat_tier, oncogenicity=self.oncogenicity,
+                              amp_level=self.amp_level, escat_tier=self.escat_tier, eu_status=self.eu_status,
+                              oncogenicity=self.oncogenicity,
                               therapies=therapies[:20], sources=self.citations[:20])
 
 
@@ -168,7 +170,7 @@ def _finding(view: VariantView, call: TierCall, onc: oncogenicity_mod.Oncogenici
         alteration=by_locus.alteration if by_locus and not v.hgvsp else view.label, kind=v.kind,
         hgvsc=v.hgvsc, hgvsp=v.hgvsp, vaf=v.vaf,
         amp_tier=call.amp_tier, amp_level=call.amp_level, amp_label=call.amp_label, escat_tier=call.escat_tier,
-        oncogenicity=onc.call, oncogenicity_basis=onc.basis, therapies_sensitive=call.therapies_sensitive,
+        eu_status=call.eu_status, oncogenicity=onc.call, oncogenicity_basis=onc.basis, therapies_sensitive=call.therapies_sensitive,
         therapies_resistant=call.therapies_resistant, therapies_other_tumour=call.therapies_other_tumour,
         evidence=call.evidence, citations=call.citations, discordance=call.discordance,
     )
@@ -184,7 +186,8 @@ def _signature_findings(ctx: ResultContext, tmb_result: TmbResult, msi_high: boo
         call = tier([RecordMatch(r, "signature") for r in kb.signatures.get(name, [])], ctx.tumor_type, oncotree)
         out.append(Finding(variant_key=name, gene=name.split("-")[0], alteration=label, kind="signature",
                            amp_tier=call.amp_tier, amp_level=call.amp_level, amp_label=call.amp_label,
-                           escat_tier=call.escat_tier, therapies_sensitive=call.therapies_sensitive,
+                           escat_tier=call.escat_tier, eu_status=call.eu_status,
+                           therapies_sensitive=call.therapies_sensitive,
                            evidence=call.evidence, citations=call.citations, discordance=call.discordance))
     return out
 

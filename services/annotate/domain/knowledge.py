@@ -50,6 +50,18 @@ class AlterationMatch(_Model):
     signature: str | None = None
 
 
+EuStatus = Literal["ema_authorised", "fda_only", "guideline_only"]
+
+
+class Approval(_Model):
+    """One regulatory approval of the indication a row stands for (an FDA label or an EMA authorisation)."""
+
+    agency: Literal["FDA", "EMA"]
+    date: str | None = None  # YYYY-MM-DD as the agency announced it; None when the curators could not confirm it
+    indication: str | None = None
+    source: str
+
+
 class KbRecord(_Model):
     """One knowledge-base row: a built-in biomarker, a CIViC evidence item, assertion or variant."""
 
@@ -76,6 +88,9 @@ class KbRecord(_Model):
     rating: int | None = None
     variant_id: str | None = None
     note: str | None = None
+    label_wording: str | None = None  # the biomarker words of the label's indication, verbatim
+    approvals: list[Approval] = Field(default_factory=list)
+    eu_status: EuStatus | None = None  # what a European board can prescribe on this row's basis
 
 
 class HotspotCodons(_Model):
@@ -124,6 +139,8 @@ def _builtin_record(row: dict) -> KbRecord:
         evidence_type="predictive", direction="supports", significance=row["significance"], therapies=row["therapies"],
         evidence_level=row["evidence_level"], amp_level=row["amp_level"], escat_tier=row.get("escat_tier"),
         oncogenicity=row.get("oncogenicity"), citations=row["sources"], note=row.get("note"),
+        label_wording=row.get("label_wording"), approvals=[Approval(**a) for a in row.get("approvals", [])],
+        eu_status=row.get("eu_status"),
     )
 
 

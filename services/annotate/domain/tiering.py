@@ -36,6 +36,8 @@ class EvidenceRef(BaseModel):
     same_tumour_type: bool
     matched_by: str
     citations: list[str]
+    eu_status: str | None = None
+    ema_authorised_on: str | None = None
 
 
 class TierCall(BaseModel):
@@ -48,6 +50,7 @@ class TierCall(BaseModel):
     evidence: list[EvidenceRef] = Field(default_factory=list)
     citations: list[str] = Field(default_factory=list)
     discordance: str | None = None
+    eu_status: str | None = None
 
     @property
     def amp_label(self) -> str:
@@ -119,7 +122,8 @@ def tier(matches: list[RecordMatch], tumour: str, oncotree: OncoTree) -> TierCal
             record_id=rec.record_id, source=rec.source, alteration=rec.alteration, disease=rec.disease,
             tumor_types=rec.tumor_types, evidence_type=rec.evidence_type, significance=rec.significance,
             therapies=rec.therapies, record_level=rec.amp_level, applied_level=level, same_tumour_type=same,
-            matched_by=m.matched_by, citations=rec.citations,
+            matched_by=m.matched_by, citations=rec.citations, eu_status=rec.eu_status,
+            ema_authorised_on=next((a.date for a in rec.approvals if a.agency == "EMA"), None),
         ))
     levels = [e.applied_level for e in evidence if e.applied_level != "benign"]
     if levels:
@@ -141,7 +145,24 @@ def tier(matches: list[RecordMatch], tumour: str, oncotree: OncoTree) -> TierCal
                                 if t not in _therapies(evidence, same=True, resistance=False)],
         evidence=evidence, citations=sorted({c for e in evidence for c in e.citations}),
         discordance=discordance(amp_tier, best, escat, resistance_only),
+        eu_status=eu_context(top),
     )
+
+
+EU_STATUS_LABELS = {"ema_authorised": "EMA-authorised", "fda_only": "FDA only, not EMA-authorised",
+                    "guideline_only": "guideline only, no approval"}
+
+
+def eu_context(top: list[EvidenceRef]) -> str | None:
+    """What a European board can prescribe on the strongest evidence in the patient's tumour type: EMA-authorised
+    (with the date) when any row is, else FDA only, else guideline only; None when no row says (CIViC evidence)."""
+    statuses = [e for e in top if e.same_tumour_type and e.eu_status and e.significance not in _RESISTANCE]
+    for status in ("ema_authorised", "fda_only", "guideline_only"):
+        rows = [e for e in statuses if e.eu_status == status]
+        if rows:
+            dates = sorted(e.ema_authorised_on for e in rows if e.ema_authorised_on)
+            return EU_STATUS_LABELS[status] + (f" (since {dates[0]})" if dates else "")
+    return None
 
 
 def _therapies(evidence: list[EvidenceRef], same: bool, resistance: bool) -> list[str]:

@@ -99,13 +99,15 @@ def variant_observation(finding: dict, refs: dict, assembly: str | None) -> dict
 
 
 def evidence_text(finding: dict) -> str | None:
-    """AMP/ASCO/CAP and ESCAT tiers of a finding as one line (None when it has neither)."""
+    """AMP/ASCO/CAP and ESCAT tiers and EU status of a finding as one line (None when it has none)."""
     parts = []
     if finding.get("amp_tier"):
         level = f" level {finding['amp_level']}" if finding.get("amp_level") else ""
         parts.append(f"AMP/ASCO/CAP Tier {finding['amp_tier']}{level}")
     if finding.get("escat_tier"):
         parts.append(f"ESCAT {finding['escat_tier']}")
+    if finding.get("eu_status"):
+        parts.append(f"EU: {finding['eu_status']}")
     return "; ".join(parts) or None
 
 

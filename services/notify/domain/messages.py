@@ -26,6 +26,7 @@ def _finding_line(finding: dict) -> str:
     tiers = ", ".join(x for x in (
         f"AMP tier {finding['amp_tier']}{finding.get('amp_level') or ''}" if finding.get("amp_tier") else "",
         f"ESCAT {finding['escat_tier']}" if finding.get("escat_tier") else "",
+        f"EU: {finding['eu_status']}" if finding.get("eu_status") else "",
     ) if x)
     therapies = f"; therapies: {', '.join(finding['therapies'])}" if finding.get("therapies") else ""
     return f"{finding.get('gene', '?')} {finding.get('alteration', '')}" + (f" ({tiers})" if tiers else "") + therapies
