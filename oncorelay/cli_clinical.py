@@ -2,17 +2,27 @@
 
 import asyncio
 import json
+import tempfile
+from datetime import date
 from pathlib import Path
 
 import click
 from pymongo import AsyncMongoClient
 from pymongo.errors import ServerSelectionTimeoutError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 
 from contracts.findings import reportable
-from services.annotate import kb_store
+from services.annotate import civic_download, kb_store
 from services.annotate.domain import civic
 from services.annotate.domain.knowledge import KNOWLEDGE_DIR, KnowledgeBase
 from services.annotate.domain.oncotree import DiseaseMapping
@@ -53,8 +63,40 @@ def kb_group() -> None:
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def import_civic(directory: Path) -> None:
     """Import a CIViC TSV export (DIRECTORY with *-ClinicalEvidenceSummaries.tsv etc.) and report what changed."""
+    _import_release(directory)
+
+
+@kb_group.command("update")
+@click.option("--release", default="nightly", show_default=True,
+              help="The CIViC release: nightly, or a monthly one such as 01-Nov-2026.")
+def update_civic(release: str) -> None:
+    """Download a CIViC release (ONCORELAY_CIVIC_DOWNLOADS_URL, default CIViC's own downloads), check it,
+    import it and report what changed. Offline sites copy a release and use `oncorelay kb import-civic DIR`."""
+    settings = load_settings()
+    saved_as = f"nightly-{date.today().isoformat()}" if release == "nightly" else release
+    with tempfile.TemporaryDirectory(prefix="oncorelay-civic-") as tmp:
+        with Progress(TextColumn("downloading {task.fields[kind]}"), BarColumn(), DownloadColumn(),
+                      TransferSpeedColumn(), console=console, transient=True) as bar:
+            task = bar.add_task("download", total=None, kind="")
+
+            def shown(kind: str, done: int, total: int | None) -> None:
+                bar.update(task, completed=done, total=total, kind=kind)
+
+            try:
+                files = civic_download.download_release(settings.civic_downloads_url, release, Path(tmp),
+                                                        settings.civic_download_max_bytes, 120.0, saved_as, shown)
+            except civic_download.DownloadFailed as error:
+                raise click.ClickException(f"{error} (the knowledge base is unchanged)") from error
+        console.print(f"downloaded CIViC {release}: " + ", ".join(f"{f.name} ({f.stat().st_size:,} bytes)" for f in files))
+        _import_release(Path(tmp))
+
+
+def _import_release(directory: Path) -> None:
     with console.status(f"reading CIViC export in {directory}"):
-        imported = civic.import_release(directory, DiseaseMapping.load(DISEASE_MAPPING))
+        try:
+            imported = civic.import_release(directory, DiseaseMapping.load(DISEASE_MAPPING))
+        except (OSError, UnicodeDecodeError) as error:
+            raise click.ClickException(f"cannot read the CIViC export in {directory}: {error}") from error
     for warning in imported.warnings[:10]:
         console.print(f"[yellow]warning:[/yellow] {warning}")
     kb = KnowledgeBase.build(civic_records=imported.records, civic_release=imported.release)

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
                                             "resolve to although loopback, private or link-local")
 
     # Annotate
+    civic_downloads_url: str = Field("https://civicdb.org/downloads/", description="where `oncorelay kb update` "
+                                     "downloads CIViC releases (<url>/<release>/<release>-<Kind>.tsv)")
+    civic_download_max_bytes: int = Field(512 * 1024**2, gt=0, description="largest CIViC export file downloaded")
     ctdna_rise_factor: float = Field(2.0, gt=1.0, description="VAF rise between plasma specimens that alerts")
     rules_file: str | None = Field(None, description="triage rule set (YAML); default: the built-in set")
 

@@ -9,6 +9,7 @@ from services.annotate.domain.triage import RULES_PATH
 from services.common import packed
 from tests.integration.conftest import SHARED, wait_until
 from tests.integration.test_flow import COAD, _publish_args
+from tests.support.civic_server import civic_downloads
 
 
 def _annotated_case(stack, case: str, result_id: str) -> None:
@@ -71,3 +72,17 @@ def test_kb_import_civic_reports_what_changed_and_annotate_uses_it(stack):
     _annotated_case(stack, "CASE-CLI-3", "R-CLI-3")
     stored = packed.unpacked(stack.db.interpretations.find_one({"case_id": "CASE-CLI-3"}), "interpretation")
     assert stored["interpretation"]["kb_version"] == version
+
+
+def test_kb_update_downloads_a_release_checks_and_imports_it(stack):
+    """`oncorelay kb update` against a local server laid out like CIViC's downloads, serving the shared 2021
+    release (the one the import test above stored, so the knowledge other tests see is unchanged)."""
+    with civic_downloads(SHARED / "civic") as url:
+        run = stack.cli("kb", "update", "--release", "01-Aug-2021", timeout=300, ONCORELAY_CIVIC_DOWNLOADS_URL=url)
+        missing = stack.cli("kb", "update", "--release", "01-Jan-1999", ONCORELAY_CIVIC_DOWNLOADS_URL=url)
+    assert run.returncode == 0, run.stderr
+    assert "downloaded CIViC 01-Aug-2021: 01-Aug-2021-ClinicalEvidenceSummaries.tsv" in run.stderr
+    assert "CIViC release 01-Aug-2021 -> knowledge base" in run.stderr and "unchanged records: 5137" in run.stderr
+    assert "+civic-01-Aug-2021-" in stack.cli("kb", "version").stdout
+    assert missing.returncode == 1
+    assert "answered HTTP 404; check the release name" in missing.stderr and "knowledge base is unchanged" in missing.stderr

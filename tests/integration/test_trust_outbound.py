@@ -173,7 +173,10 @@ def _raw(notify, method: str, path: str, headers: dict[str, bytes | str], body: 
             connection.putheader("Content-Length", str(len(body)))
         connection.endheaders(body)
         response = connection.getresponse()
-        return response.status, response.getheader("Content-Type"), response.read()
+        content_type = response.getheader("Content-Type") or ""
+        if content_type.startswith("text/event-stream"):  # a stream opened: its body never ends, so none is read
+            return response.status, content_type, b""
+        return response.status, content_type, response.read()
     finally:
         connection.close()
 
