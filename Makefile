@@ -33,8 +33,9 @@ chaos:    ## fault run on a private stack: SIGKILLs, broker and DB restarts; ARG
 	bash infra/install.sh
 	.venv/bin/python -m chaos.run $(ARGS)
 
-evaluate:  ## interpretation vs CIViC expert calls; CIVIC_DIR=... for another export
+evaluate:  ## the label regression set, then interpretation vs CIViC expert calls; CIVIC_DIR=... for another export
 	bash infra/install.sh
+	.venv/bin/python -m oncorelay.cli evaluate services/annotate/knowledge/truth/label-regression.tsv
 	.venv/bin/python -m services.annotate.evaluation $(CIVIC_DIR)
 
 clean: down  ## remove data, pids and logs; keep the jar/binary/venv caches

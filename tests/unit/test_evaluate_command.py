@@ -65,3 +65,11 @@ def test_a_civic_release_is_added_for_the_run(tmp_path, shared_data):
     assert json.loads(run.output)["knowledge"].startswith("built-in curated set + CIViC ")
     run = _run(tmp_path, "a\tBRAF\tV600E\t\tMEL\tI\tA\ts\n", "--civic", str(tmp_path))
     assert run.exit_code == 1 and "cannot import the CIViC release" in run.output
+
+
+def test_the_label_regression_set_agrees_in_full():
+    """The project's own truth set, written from the labels: a regression guard for matching and tiering."""
+    truth = REPO / "services" / "annotate" / "knowledge" / "truth" / "label-regression.tsv"
+    run = CliRunner().invoke(main, ["evaluate", str(truth)])
+    assert run.exit_code == 0, run.output
+    assert run.output.rstrip().splitlines()[-1] == "agreement: 100.0% (n=48)"

@@ -94,11 +94,14 @@ def test_civic_assertion_gives_its_own_tier_in_its_disease(tree):
 
 @pytest.fixture(scope="module")
 def kb_with_eu_status(tmp_path_factory):
-    """The built-in set with EU context on two rows (test values, not knowledge)."""
+    """The core built-in set with EU context on two rows only (test values, not knowledge)."""
     import yaml
 
     from services.annotate.domain.knowledge import BUILTIN_PATH
     data = yaml.safe_load(BUILTIN_PATH.read_text())
+    for row in data["biomarkers"]:
+        for key in ("eu_status", "approvals", "label_wording"):
+            row.pop(key, None)
     rows = {row["id"]: row for row in data["biomarkers"]}
     rows["BI-BRAF-V600-MEL"].update(eu_status="ema_authorised", label_wording="BRAF V600E or V600K mutation",
                                     approvals=[{"agency": "FDA", "date": "2001-02-03", "source": "test"},

@@ -129,7 +129,15 @@ class ReferenceData(_Model):
     resistance_contexts: list[ResistanceContext]
 
 
+ROW_FIELDS = frozenset({"id", "gene", "alteration", "match", "loci", "tumor_types", "tumor_types_excluded",
+                        "significance", "therapies", "evidence_level", "amp_level", "escat_tier", "oncogenicity",
+                        "sources", "note", "label_wording", "approvals", "eu_status"})
+
+
 def _builtin_record(row: dict) -> KbRecord:
+    unknown = set(row) - ROW_FIELDS
+    if unknown:
+        raise ValueError(f"biomarker {row.get('id')}: unknown field(s) {sorted(unknown)}")
     match = dict(row["match"])
     match["proteins"] = [short_form(p) for p in match.get("proteins", [])]
     return KbRecord(
@@ -145,9 +153,17 @@ def _builtin_record(row: dict) -> KbRecord:
 
 
 def load_builtin(path: str | Path = BUILTIN_PATH) -> tuple[list[KbRecord], ReferenceData]:
-    """Read the curated built-in set: biomarker records plus reference data."""
-    data = yaml.safe_load(Path(path).read_text())
-    records = [_builtin_record(row) for row in data["biomarkers"]]
+    """Read the curated built-in set: biomarker records plus reference data, and the rows of every tumour
+    area's file in the `biomarkers/` directory beside it (one `biomarkers:` list each)."""
+    path = Path(path)
+    data = yaml.safe_load(path.read_text())
+    rows = list(data["biomarkers"])
+    for area in sorted((path.parent / "biomarkers").glob("*.yaml")):
+        rows += yaml.safe_load(area.read_text())["biomarkers"]
+    ids = [row["id"] for row in rows]
+    if len(ids) != len(set(ids)):
+        raise ValueError(f"biomarker ids used twice: {sorted({i for i in ids if ids.count(i) > 1})}")
+    records = [_builtin_record(row) for row in rows]
     tsg, hered = data["tumour_suppressors"], data["hereditary"]
     contexts = []
     for row in data["resistance_contexts"]:
