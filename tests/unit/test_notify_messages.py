@@ -49,7 +49,7 @@ def test_email_names_the_case_only_by_its_id_and_links_to_it():
     assert "MTB-BE-000042" in content.subject and "ROUTINE" in content.subject
     assert "https://mtb.example.org/cases/MTB-BE-000042" in content.text
     assert 'href="https://mtb.example.org/cases/MTB-BE-000042"' in content.html
-    assert "BRAF p.V600E (AMP tier IB, ESCAT I-B)" in content.text
+    assert "BRAF p.V600E (AMP tier IB, ESCAT I-B, EU: EMA-authorised)" in content.text
     message = email_message(content, "oncorelay@example.org", ["mtb@example.org"], "a1.sub-1")
     assert message.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
