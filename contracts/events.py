@@ -68,10 +68,27 @@ class VcfReference(Contract):
     size_bytes: Annotated[int, Field(ge=1)]
 
 
-class SequencingResult(Contract):
-    """A lab's sequencing result for one specimen of one case. Key on the topic: result_id."""
+Fraction = Annotated[float, Field(ge=0, le=1)]
 
-    schema_version: Literal["1.0"] = "1.0"
+
+class ResultQc(Contract):
+    """Quality measures the lab reports for a result (schema 1.1); each optional, as the assay measures them."""
+
+    tumour_cell_content: Fraction | None = Field(None, description="tumour purity / cellularity of the specimen, 0-1")
+    median_target_depth: Annotated[float, Field(ge=0)] | None = Field(None, description="median read depth over "
+                                                                      "the assay's target region")
+    ctdna_tumour_fraction: Fraction | None = Field(None, description="plasma: estimated ctDNA tumour fraction, 0-1")
+    limit_of_detection_vaf: Annotated[float, Field(gt=0, le=1)] | None = Field(
+        None, description="the assay's limit of detection as an allele fraction (e.g. 0.005 for 0.5%)")
+    lab_status: Literal["pass", "fail"] | None = Field(None, description="the lab pipeline's own QC verdict")
+
+
+class SequencingResult(Contract):
+    """A lab's sequencing result for one specimen of one case. Key on the topic: result_id.
+
+    Schema 1.1 adds the optional `qc`; a 1.0 message is read as before."""
+
+    schema_version: Literal["1.0", "1.1"] = "1.0"
     result_id: Identifier = Field(description="unique per lab result; amended results keep it and raise result_version")
     result_version: Annotated[int, Field(ge=1)] = 1
     lab_id: Identifier
@@ -86,8 +103,16 @@ class SequencingResult(Contract):
     current_therapies: list[Annotated[str, Field(min_length=1, max_length=80)]] = Field(
         default_factory=list, max_length=20, description="drugs the patient is on, for emergent-resistance rules"
     )
+    qc: ResultQc | None = Field(None, description="schema 1.1: QC measures the lab reports (purity, depth, ctDNA "
+                                "fraction, limit of detection)")
     vcf: InlineVcf | VcfReference = Field(discriminator="kind")
     published_at: datetime
+
+    @model_validator(mode="after")
+    def _qc_needs_schema_1_1(self) -> "SequencingResult":
+        if self.qc is not None and self.schema_version == "1.0":
+            raise ValueError("qc is part of schema 1.1: send schema_version \"1.1\" with it")
+        return self
 
 
 class RejectionReason(Contract):
@@ -147,6 +172,7 @@ class VariantsIngested(Contract):
     msi_status: Literal["MSI-H", "MSI-L", "MSS"] | None = None
     tmb_reported: float | None = None
     current_therapies: list[str] = Field(default_factory=list)
+    qc: ResultQc | None = None
     tumour_sample: str | None
     variant_count: int
     published_at: datetime

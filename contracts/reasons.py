@@ -47,7 +47,7 @@ ADVICE: dict[RejectionCode, str] = {
     RejectionCode.MALFORMED_JSON: "The message is not valid UTF-8 JSON. Publish the JSON document produced by the "
     "oncorelay client or validated against contracts/schemas/SequencingResult.json.",
     RejectionCode.UNSUPPORTED_SCHEMA_VERSION: "This schema_version is not supported. Use one listed in "
-    "contracts/schemas/ (currently 1.0).",
+    "contracts/schemas/ (currently 1.0 and 1.1; 1.1 adds the optional qc).",
     RejectionCode.SCHEMA_VIOLATION: "One or more fields do not match contracts/schemas/SequencingResult.json; "
     "the details name each field.",
     RejectionCode.PATIENT_IDENTIFIER: "A direct patient identifier (name, birth date or national ID) was found. "

@@ -44,6 +44,12 @@ def main() -> None:
 @click.option("--msi", type=click.Choice(["MSI-H", "MSI-L", "MSS"]), help="MSI status as your assay reports it.")
 @click.option("--tmb", type=float, help="TMB in mutations/Mb as your assay reports it.")
 @click.option("--therapy", multiple=True, help="A drug the patient currently receives (repeatable).")
+@click.option("--tumour-content", type=click.FloatRange(0, 1), help="QC: tumour cell content (purity), 0-1.")
+@click.option("--median-depth", type=click.FloatRange(0), help="QC: median read depth over the target region.")
+@click.option("--ctdna-fraction", type=click.FloatRange(0, 1), help="QC, plasma: ctDNA tumour fraction, 0-1.")
+@click.option("--lod", type=click.FloatRange(0, 1, min_open=True), help="QC: the assay's limit of detection as "
+              "an allele fraction (0.005 = 0.5%).")
+@click.option("--lab-qc", type=click.Choice(["pass", "fail"]), help="QC: your pipeline's own QC verdict.")
 @click.option("--reference-url-prefix", help="Large VCFs are sent by reference: the URL prefix ingest can read "
               "them from [default: a file:// URI of the local path].")
 @click.option("--wait/--no-wait", default=False, help="Wait for the receipt and print it.")
@@ -58,6 +64,9 @@ def publish_command(vcf: Path, **options) -> None:
         collected=options["collected"].date() if options["collected"] else date.today(),
         result_id=options["result_id"], result_version=options["result_version"],
         tumor_only=not options["tumor_normal"], msi_status=options["msi"], tmb=options["tmb"],
+        qc={"tumour_cell_content": options["tumour_content"], "median_target_depth": options["median_depth"],
+            "ctdna_tumour_fraction": options["ctdna_fraction"], "limit_of_detection_vaf": options["lod"],
+            "lab_status": options["lab_qc"]},
         therapies=options["therapy"],
     )
     try:

@@ -202,6 +202,7 @@ def case_view(case: dict, interpretations: list[dict], alerts: list[dict]) -> di
             "vus_count": interp["vus_count"],
             "tmb": interp["tmb"],
             "msi_status": interp["msi_status"],
+            "qc": interp.get("qc") or {"informative": True, "not_reported": True, "reasons": []},
             "germline_flags": interp["germline_flags"],
             "trends": interp["longitudinal_events"],
             "amendment": interp["amendment"],
@@ -228,6 +229,15 @@ def _tmb_text(tmb: dict) -> str:
     return f"{tmb['tmb_per_mb']:g} mut/Mb" + (" (TMB-high)" if tmb.get("tmb_high") else "")
 
 
+def _qc_text(qc: dict) -> str:
+    if qc.get("not_reported"):
+        return "QC: not reported by the lab"
+    if not qc.get("informative", True):
+        return f"[red]QC: NON-INFORMATIVE[/red] - {'; '.join(qc.get('reasons', []))}"
+    lod = qc.get("limit_of_detection_vaf")
+    return "QC: passed" + (f" (limit of detection {100 * lod:g}%)" if lod else "")
+
+
 def _print_case(view: dict) -> None:
     out = Console()
     out.rule(f"case {view['case_id']} ({view['tumor_type']}) - {view['state']}")
@@ -235,6 +245,7 @@ def _print_case(view: dict) -> None:
         out.print(f"[bold]{result['result_key']}[/bold] {result['specimen_type']} {result['specimen']} "
                   f"collected {result['collected_on']}; TMB {_tmb_text(result['tmb'])}; "
                   f"MSI {result['msi_status'] or 'not reported'}; {result['vus_count']} VUS")
+        out.print(_qc_text(result["qc"]))
         table = Table(show_header=True)
         for column in ("gene", "alteration", "AMP", "ESCAT", "EU", "oncogenicity", "therapies", "citations"):
             table.add_column(column)

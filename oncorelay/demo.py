@@ -110,8 +110,8 @@ async def publish_all(items) -> list:
 
 
 def settle(db, case_ids: list[str], timeout_s: float = 90) -> None:
-    """Wait until every case has reached a resting state (alerted or report-ready)."""
-    resting = {"alerted", "report_ready", "acknowledged", "decided"}
+    """Wait until every case has reached a resting state (alerted, report-ready or non-informative)."""
+    resting = {"alerted", "report_ready", "non_informative", "acknowledged", "decided"}
     deadline = time.monotonic() + timeout_s
     with console.status("waiting for annotate and notify"):
         while time.monotonic() < deadline:

@@ -43,6 +43,7 @@ class ResultMetadata:
     msi_status: str | None = None
     tmb: float | None = None
     therapies: tuple[str, ...] = ()
+    qc: dict | None = None  # ResultQc fields (schema 1.1): tumour_cell_content, median_target_depth, ...
 
     @classmethod
     def from_sidecar(cls, path: Path) -> "ResultMetadata":
@@ -81,8 +82,9 @@ def build_result(meta: ResultMetadata, bgzf: Path, reference_url_prefix: str | N
     else:
         uri = f"{reference_url_prefix.rstrip('/')}/{bgzf.name}" if reference_url_prefix else bgzf.resolve().as_uri()
         vcf = {"kind": "reference", "uri": uri, "sha256": sha256, "size_bytes": bgzf.stat().st_size}
+    qc = {k: v for k, v in (meta.qc or {}).items() if v is not None}
     document = {
-        "schema_version": "1.0",
+        "schema_version": "1.1" if qc else "1.0",
         "result_id": meta.result_id or f"{meta.lab}-{meta.specimen_id}-{sha256[:12]}",
         "result_version": meta.result_version,
         "lab_id": meta.lab,
@@ -96,6 +98,7 @@ def build_result(meta: ResultMetadata, bgzf: Path, reference_url_prefix: str | N
         "msi_status": meta.msi_status,
         "tmb_reported": meta.tmb,
         "current_therapies": list(meta.therapies),
+        **({"qc": qc} if qc else {}),
         "vcf": vcf,
         "published_at": datetime.now(UTC).isoformat(),
     }

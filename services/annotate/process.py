@@ -28,6 +28,7 @@ from services.annotate.domain.interpret import (
 from services.annotate.domain.knowledge import KnowledgeBase
 from services.annotate.domain.longitudinal import LongitudinalSettings, PatientHistory, SpecimenObservation
 from services.annotate.domain.oncotree import OncoTree
+from services.annotate.domain.qc import QcThresholds
 from services.annotate.domain.triage import RuleSet
 from services.common import metrics
 from services.common.cases import advance_case_through
@@ -65,7 +66,10 @@ class Annotator:
         self.rules = load_rules(settings)
         self.kb = KnowledgeBase.build()
         self.interpret_settings = InterpretSettings(
-            longitudinal=LongitudinalSettings(rise_factor=settings.ctdna_rise_factor)
+            longitudinal=LongitudinalSettings(rise_factor=settings.ctdna_rise_factor),
+            qc=QcThresholds(min_tumour_cell_content=settings.qc_min_tumour_cell_content,
+                            min_ctdna_tumour_fraction=settings.qc_min_ctdna_tumour_fraction,
+                            min_median_target_depth=settings.qc_min_median_target_depth),
         )
         metrics.set_versions(self.kb.version, self.rules.version)
 
@@ -101,10 +105,12 @@ class Annotator:
         })
         now = datetime.now(UTC)
         decision = interp.triage
-        final_stage = "review_required" if interp.alert else "report_ready"
+        final_stage = ("review_required" if interp.alert
+                       else "non_informative" if not interp.qc.informative else "report_ready")
         await advance_case_through(self.db, event.case_id, event.result_key, event.published_at, [
             ("annotated", f"kb {interp.kb_version}, rules {interp.ruleset_version}"),
-            (final_stage, "; ".join(r.code for r in decision.reasons)),
+            (final_stage, "; ".join(r.code for r in decision.reasons) or ("" if interp.qc.informative
+                                                                        else interp.qc.summary)),
         ], actor=SERVICE)
         reasons = [ReviewReason(rule_id=r.rule_id, code=r.code, summary=r.summary) for r in decision.reasons]
         await self.publish(topics.CASES_ANNOTATED, event.case_id, CaseAnnotated(

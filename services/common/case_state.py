@@ -19,6 +19,9 @@ STAGES: tuple[str, ...] = (
     "alerted",
     "acknowledged",
     "decided",
+    # a result whose QC failed and that no rule alerts on: annotation's last stage, like report_ready; appended so
+    # the ranks in stored order keys keep their meaning
+    "non_informative",
 )
 RANK = {stage: rank for rank, stage in enumerate(STAGES)}
 

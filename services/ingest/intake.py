@@ -9,7 +9,7 @@ from contracts.events import RejectionReason, SequencingResult
 from contracts.reasons import RejectionCode
 from contracts.rejection import reason
 
-SUPPORTED_SCHEMA_VERSIONS = ("1.0",)
+SUPPORTED_SCHEMA_VERSIONS = ("1.0", "1.1")  # a tuple: a JSON list or object as the version must not raise
 # Field names that would carry a direct identifier; their presence is a data-protection rejection,
 # not a mere schema error, so the lab learns why.
 _IDENTIFYING_FIELDS = {

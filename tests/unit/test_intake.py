@@ -59,3 +59,14 @@ def test_oversized_message():
 def test_reason_message_is_actionable():
     reason = read_message(_with(schema_version="9"), 1024 * 1024).reasons[0]
     assert "'9' is not supported" in reason.message and "1.0" in reason.message
+
+
+def test_schema_1_1_adds_qc_and_schema_1_0_messages_are_read_as_before():
+    qc = {"tumour_cell_content": 0.35, "median_target_depth": 612, "limit_of_detection_vaf": 0.05}
+    assert read_message(_with(schema_version="1.1", qc=qc), 1024 * 1024).result.qc.median_target_depth == 612
+    assert read_message(_with(schema_version="1.1"), 1024 * 1024).result.qc is None
+    refused = read_message(_with(qc=qc), 1024 * 1024).reasons  # 1.0 with qc
+    assert [r.code for r in refused] == [RejectionCode.SCHEMA_VIOLATION]
+    assert 'schema_version "1.1"' in refused[0].message
+    assert _codes(_with(schema_version="1.1", qc={"tumour_cell_content": 35})) == [RejectionCode.SCHEMA_VIOLATION]
+    assert _codes(_with(schema_version=["1.1"])) == [RejectionCode.UNSUPPORTED_SCHEMA_VERSION]

@@ -33,7 +33,7 @@ def codes(decision) -> list[str]:
 
 
 def test_ruleset_is_versioned_and_rejects_unknown_conditions(rules, tmp_path):
-    assert rules.version == "2026.11-1"
+    assert rules.version == "2026.12-1"
     bad = tmp_path / "rules.yaml"
     bad.write_text(yaml.safe_dump({"version": "x", "rules": [{"id": "R", "code": "c", "when": {"tier": ["I"]},
                                                               "priority": "info", "reason": "r", "source": "s"}]}))
@@ -44,7 +44,7 @@ def test_ruleset_is_versioned_and_rejects_unknown_conditions(rules, tmp_path):
 def test_no_actionable_finding_is_report_ready_without_alert(rules):
     decision = decide(facts(), rules)
     assert (decision.needs_review, decision.status, decision.priority) == (False, "report_ready", None)
-    assert decision.ruleset_version == "2026.11-1"
+    assert decision.ruleset_version == "2026.12-1"
 
 
 @pytest.mark.parametrize("case, code, priority", [
@@ -115,7 +115,7 @@ def test_interpret_end_to_end_emergent_resistance_is_urgent_and_recorded(kb, tre
                        history=history)
     assert [e.code for e in result.longitudinal_events] == ["emergent_resistance"]
     assert (result.triage.priority, result.alert) == ("urgent", True)
-    assert result.kb_version == kb.version and result.ruleset_version == "2026.11-1"
+    assert result.kb_version == kb.version and result.ruleset_version == "2026.12-1"
     labels = {(f.gene, f.alteration): f.amp_label for f in result.findings}
     assert labels == {("EGFR", "L858R"): "IA", ("EGFR", "C797S"): "IIC"}
     assert result.finding_summaries()[0].gene == "EGFR"

@@ -3,6 +3,7 @@
 import gzip
 import hashlib
 import random
+from dataclasses import replace
 from datetime import date
 
 import pysam
@@ -79,3 +80,10 @@ def test_lab_topics_must_be_lab_ids_that_can_name_a_topic():
     assert Settings(lab_topics=" LAB-A, LAB.B ,").own_topic_labs() == {"LAB-A", "LAB.B"}
     with pytest.raises(ValueError, match="cannot name a Kafka topic"):
         Settings(lab_topics="LAB-A,LAB:2")
+
+
+def test_qc_measures_make_a_schema_1_1_result_and_none_keep_1_0(shared_data):
+    vcf = shared_data / "pcgr" / "T001-COAD.grch38.vcf.gz"
+    assert build_result(META, vcf).schema_version == "1.0"
+    with_qc = build_result(replace(META, qc={"tumour_cell_content": 0.3, "median_target_depth": None}), vcf)
+    assert (with_qc.schema_version, with_qc.qc.tumour_cell_content, with_qc.qc.median_target_depth) == ("1.1", 0.3, None)

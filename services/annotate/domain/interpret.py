@@ -8,13 +8,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from contracts.events import FindingSummary, VariantsIngested
+from contracts.events import FindingSummary, ResultQc, VariantsIngested
 from contracts.reasons import RejectionCode
 from contracts.variant import Variant
 from services.annotate.domain import amendment as amendment_mod
 from services.annotate.domain import germline as germline_mod
 from services.annotate.domain import longitudinal as longitudinal_mod
 from services.annotate.domain import oncogenicity as oncogenicity_mod
+from services.annotate.domain import qc as qc_mod
 from services.annotate.domain import tmb as tmb_mod
 from services.annotate.domain import triage as triage_mod
 from services.annotate.domain.amendment import AmendmentDiff
@@ -29,6 +30,7 @@ from services.annotate.domain.longitudinal import (
 )
 from services.annotate.domain.matching import RecordMatch, VariantView, match_broad, match_specific
 from services.annotate.domain.oncotree import OncoTree
+from services.annotate.domain.qc import QcAssessment, QcThresholds
 from services.annotate.domain.tiering import EvidenceRef, TierCall, tier
 from services.annotate.domain.tmb import TmbResult
 from services.annotate.domain.triage import CaseFacts, FindingFact, RuleSet, TriageDecision
@@ -74,6 +76,7 @@ class ResultContext(BaseModel):
     msi_status: str | None = None
     tmb_reported: float | None = None
     current_therapies: list[str] = Field(default_factory=list)
+    qc: ResultQc | None = None
 
     @classmethod
     def from_event(cls, event: VariantsIngested) -> "ResultContext":
@@ -83,13 +86,14 @@ class ResultContext(BaseModel):
             specimen_id=event.specimen.specimen_id, specimen_type=event.specimen.type,
             collected_on=event.specimen.collected_on, genome_build=event.assay.genome_build,
             panel_size_mb=event.assay.panel_size_mb, tumor_only=event.assay.tumor_only, msi_status=event.msi_status,
-            tmb_reported=event.tmb_reported, current_therapies=list(event.current_therapies),
+            tmb_reported=event.tmb_reported, current_therapies=list(event.current_therapies), qc=event.qc,
         )
 
 
 class InterpretSettings(BaseModel):
     germline_vaf_threshold: float | None = None  # None: the knowledge base's (0.30)
     longitudinal: LongitudinalSettings = Field(default_factory=LongitudinalSettings)
+    qc: QcThresholds = Field(default_factory=QcThresholds)
 
 
 class Finding(BaseModel):
@@ -146,6 +150,7 @@ class Interpretation(BaseModel):
     germline_flags: list[GermlineFlag]
     longitudinal_events: list[LongitudinalEvent]
     current_specimen: SpecimenObservation
+    qc: QcAssessment = Field(default_factory=lambda: QcAssessment(informative=True, not_reported=True))
     amendment: AmendmentDiff | None = None
     triage: TriageDecision
     alert: bool = Field(description="needs review, and (first version or a clinically meaningful amendment)")
@@ -204,6 +209,7 @@ def _facts(ctx: ResultContext, interp_parts: dict) -> CaseFacts:
         msi_high=interp_parts["msi_high"],
         amendment_meaningful=bool(interp_parts["amendment"] and interp_parts["amendment"].meaningful),
         amendment_changes=interp_parts["amendment"].changes if interp_parts["amendment"] else [],
+        non_informative=not interp_parts["qc"].informative, qc_reasons=interp_parts["qc"].reasons,
     )
 
 
@@ -214,7 +220,8 @@ def case_facts(interp: Interpretation) -> CaseFacts:
                         genome_build=interp.genome_build, panel_size_mb=interp.tmb.panel_size_mb)  # type: ignore[arg-type]
     return _facts(ctx, {
         "findings": interp.findings, "germline_flags": interp.germline_flags, "tmb": interp.tmb,
-        "longitudinal_events": interp.longitudinal_events, "amendment": interp.amendment, "msi_high": interp.msi_high})
+        "longitudinal_events": interp.longitudinal_events, "amendment": interp.amendment, "msi_high": interp.msi_high,
+        "qc": interp.qc})
 
 
 def unknown_to(kb: KnowledgeBase, view: VariantView) -> bool:
@@ -338,13 +345,15 @@ class ResultInterpreter:
         findings = sorted(self.findings, key=lambda f: (_TIER_ORDER[f.amp_tier], f.amp_level or "Z", f.gene, f.alteration))
         tmb_result = self.tmb.result(ctx.panel_size_mb, ctx.tmb_reported)
         msi_high = tmb_mod.msi_high(ctx.msi_status)
+        qc = qc_mod.assess(ctx.qc, ctx.specimen_type, self.settings.qc)
         current = SpecimenObservation(specimen_id=ctx.specimen_id, type=ctx.specimen_type, collected_on=ctx.collected_on,
-                                      result_key=ctx.result_key, variants=self.observed, untracked_count=self.untracked)
+                                      result_key=ctx.result_key, variants=self.observed, untracked_count=self.untracked,
+                                      lod_vaf=qc.limit_of_detection_vaf)
         events = longitudinal_mod.detect(history, current, ctx.tumor_type, ctx.current_therapies,
                                          kb.reference.resistance_contexts, oncotree, self.settings.longitudinal)
         signatures = _signature_findings(ctx, tmb_result, msi_high, kb, oncotree)
         parts = {"findings": findings + signatures, "germline_flags": self.flags, "longitudinal_events": events,
-                 "tmb": tmb_result, "msi_high": msi_high, "amendment": None}
+                 "tmb": tmb_result, "msi_high": msi_high, "amendment": None, "qc": qc}
         interp = Interpretation(
             result_key=ctx.result_key, result_version=ctx.result_version, case_id=ctx.case_id,
             tumor_type=ctx.tumor_type, tumor_type_name=oncotree.name(ctx.tumor_type), genome_build=ctx.genome_build,
@@ -352,7 +361,7 @@ class ResultInterpreter:
             germline_flags_omitted=self.flags_omitted, signature_findings=signatures, vus_count=self.vus,
             not_assessed_count=self.not_assessed, filtered_count=self.filtered, tmb=tmb_result,
             msi_status=ctx.msi_status, msi_high=msi_high, germline_flags=self.flags, longitudinal_events=events,
-            current_specimen=current, triage=triage_mod.decide(_facts(ctx, parts), rules), alert=False,
+            current_specimen=current, qc=qc, triage=triage_mod.decide(_facts(ctx, parts), rules), alert=False,
             kb_version=kb.version, ruleset_version=rules.version, oncotree_release=oncotree.release,
         )
         if previous is not None:

@@ -1,8 +1,9 @@
 """Longitudinal liquid biopsy (MRD) per pseudonymous patient: variants tracked across specimens over time.
 
 Events (codes are stable, used by triage rules):
-- molecular_relapse: a variant detected in an earlier specimen, undetected in every plasma specimen since
-  (at least one), is detected again now (ctDNA reappearance; Tie et al., Sci Transl Med 2016 on ctDNA MRD).
+- molecular_relapse: a variant detected in an earlier specimen, not detected in every plasma specimen since
+  (at least one whose limit of detection, when reported, could have seen it), is detected again now (ctDNA
+  reappearance; Tie et al., Sci Transl Med 2016 on ctDNA MRD). "Not detected" is never "negative".
 - ctdna_rise: ctDNA allele fraction of a variant detected in the previous plasma specimen rises by >= rise_factor
   (default 2.0) to at least min_vaf (default 0.005), so single-read noise at the detection limit does not alert.
 - emergent_resistance: a variant absent at baseline (earliest specimen) that matches a curated resistance context
@@ -33,6 +34,7 @@ class SpecimenObservation(BaseModel):
     result_key: str | None = None
     variants: list[ObservedVariant] = Field(default_factory=list)
     untracked_count: int = Field(0, description="plain VUS left out of `variants` (beyond the tracking limit)")
+    lod_vaf: float | None = Field(None, description="the assay's limit of detection (allele fraction), when reported")
 
     def find(self, key: str) -> ObservedVariant | None:
         return next((v for v in self.variants if v.track_key == key), None)
@@ -73,13 +75,19 @@ def _relapse(obs: ObservedVariant, prior: list[SpecimenObservation], current: Sp
     if not detected or current.type != "plasma":
         return None
     last = max(detected, key=lambda s: s.collected_on)
-    since = [s for s in prior if s.collected_on > last.collected_on and s.type == "plasma"]
+    before = last.find(obs.track_key).vaf
+    # a specimen "not detected" in counts only if it could have seen the variant: its limit of detection (when
+    # reported) at or below the allele fraction the variant had when last detected
+    since = [s for s in prior if s.collected_on > last.collected_on and s.type == "plasma"
+             and (s.lod_vaf is None or before is None or s.lod_vaf <= before)]
     if not since:
         return None
+    limits = sorted({s.lod_vaf for s in since if s.lod_vaf is not None})
+    lod = f" (limit of detection {', '.join(f'{100 * x:g}%' for x in limits)})" if limits else ""
     return LongitudinalEvent(
         code="molecular_relapse", track_key=obs.track_key, gene=obs.gene, alteration=obs.alteration, vaf_now=obs.vaf,
-        vaf_before=last.find(obs.track_key).vaf,
-        summary=(f"{obs.gene} {obs.alteration} detected again (VAF {obs.vaf:.3f}) after being undetected in "
+        vaf_before=before,
+        summary=(f"{obs.gene} {obs.alteration} detected again (VAF {obs.vaf:.3f}) after being not detected{lod} in "
                  f"{len(since)} plasma specimen(s) since {last.collected_on.isoformat()}: possible molecular relapse"),
         specimen_ids=[last.specimen_id, *(s.specimen_id for s in since), current.specimen_id],
     )

@@ -25,6 +25,7 @@ class Condition(BaseModel):
     tmb_high: bool | None = None
     msi_high: bool | None = None
     amendment_meaningful: bool | None = None
+    non_informative: bool | None = None
 
 
 class Rule(BaseModel):
@@ -68,6 +69,8 @@ class CaseFacts(BaseModel):
     msi_high: bool = False
     amendment_meaningful: bool = False
     amendment_changes: list[str] = Field(default_factory=list)
+    non_informative: bool = False
+    qc_reasons: list[str] = Field(default_factory=list)
 
 
 class TriageReason(BaseModel):
@@ -78,7 +81,7 @@ class TriageReason(BaseModel):
 
 class TriageDecision(BaseModel):
     needs_review: bool
-    status: Literal["needs_review", "report_ready"]
+    status: Literal["needs_review", "report_ready", "non_informative"]
     priority: Literal["urgent", "routine", "info"] | None
     reasons: list[TriageReason]
     ruleset_version: str
@@ -99,6 +102,8 @@ def holds(cond: Condition, facts: CaseFacts) -> bool:
         checks.append(facts.msi_high == cond.msi_high)
     if cond.amendment_meaningful is not None:
         checks.append(facts.amendment_meaningful == cond.amendment_meaningful)
+    if cond.non_informative is not None:
+        checks.append(facts.non_informative == cond.non_informative)
     return bool(checks) and all(checks)
 
 
@@ -112,16 +117,18 @@ def _summary(rule: Rule, facts: CaseFacts) -> str:
         "tmb": f"{facts.tmb_per_mb:g}" if facts.tmb_per_mb is not None else "?",
         "msi": "MSI-H" if facts.msi_high else "",
         "changes": "; ".join(facts.amendment_changes),
+        "qc": "; ".join(facts.qc_reasons),
     })
     return rule.reason.format_map(values)
 
 
 def decide(facts: CaseFacts, rules: RuleSet) -> TriageDecision:
-    """Needs-review decision with reasons and the highest priority of the matched rules."""
+    """Needs-review decision with reasons and the highest priority of the matched rules. A non-informative
+    result (QC failed) is never report-ready, whether or not a rule alerts on it."""
     matched = [r for r in rules.rules if holds(r.when, facts)]
     if not matched:
-        return TriageDecision(needs_review=False, status="report_ready", priority=None, reasons=[],
-                              ruleset_version=rules.version)
+        return TriageDecision(needs_review=False, status="non_informative" if facts.non_informative else "report_ready",
+                              priority=None, reasons=[], ruleset_version=rules.version)
     priority = min((r.priority for r in matched), key=PRIORITY_RANK.__getitem__)
     reasons = [TriageReason(rule_id=r.id, code=r.code, summary=_summary(r, facts)) for r in matched]
     return TriageDecision(needs_review=True, status="needs_review", priority=priority, reasons=reasons,
