@@ -90,3 +90,17 @@ def test_gene_level_mutation_records_need_an_oncogenic_variant(civic_kb):
     view = VariantView(snv("KRAS", "p.Gly12Asp"), "GRCh37")
     assert match_broad(view, civic_kb, oncogenic=True)
     assert not match_broad(view, civic_kb, oncogenic=False)
+
+
+@pytest.mark.parametrize("hgvsp, region, hit", [
+    ("p.E598_Y599dup", None, True),  # an FLT3 internal tandem duplication as callers report it
+    ("p.Asp600_Leu601insPheGluTyrAspLeuLysTrpGluPhe", None, True),
+    ("p.D600delinsEFGH", None, True),  # more residues in than out
+    ("p.D600delinsE", None, False),
+    ("p.D835Y", None, False),
+    ("p.E598_Y599dup", (762, 823), False),
+    ("p.A767_V769dup", (762, 823), True),
+])
+def test_inframe_insertions_are_recognised_within_their_region(hgvsp, region, hit):
+    from services.annotate.domain.protein import is_inframe_insertion
+    assert is_inframe_insertion(hgvsp, region) is hit

@@ -19,7 +19,7 @@ KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 BUILTIN_PATH = KNOWLEDGE_DIR / "biomarkers.yaml"
 
 MatchKind = Literal[
-    "protein", "exon19_inframe_deletion", "exon20_insertion", "met_exon14_skipping", "truncating",
+    "protein", "exon19_inframe_deletion", "exon20_insertion", "inframe_insertion", "met_exon14_skipping", "truncating",
     "amplification", "deletion", "fusion", "oncogenic_mutation", "signature", "unsupported",
 ]
 

@@ -10,6 +10,7 @@ from services.annotate.domain.protein import (
     ProteinChange,
     is_egfr_exon19_deletion,
     is_egfr_exon20_insertion,
+    is_inframe_insertion,
     is_met_exon14_skipping,
     is_truncating,
     parse_protein,
@@ -130,6 +131,9 @@ def matches_class(match: AlterationMatch, view: VariantView, oncogenic: bool = F
         return "class:exon19_inframe_deletion" if is_egfr_exon19_deletion(v.gene, v.hgvsp) else None
     if kind == "exon20_insertion":
         return "class:exon20_insertion" if is_egfr_exon20_insertion(v.gene, v.hgvsp) else None
+    if kind == "inframe_insertion":  # codons, when given, are the first and last codon of the region
+        region = (match.codons[0], match.codons[-1]) if match.codons else None
+        return "class:inframe_insertion" if is_inframe_insertion(v.hgvsp, region) else None
     if kind == "met_exon14_skipping":
         hit = is_met_exon14_skipping(v.gene, v.consequence, v.hgvsc, v.chrom, v.pos, view.build)
         return "class:met_exon14_skipping" if hit else None

@@ -142,16 +142,20 @@ def is_egfr_exon19_deletion(gene: str | None, hgvsp: str | None) -> bool:
             and EGFR_EXON19[0] <= change.start and change.last <= EGFR_EXON19[1])
 
 
-def is_egfr_exon20_insertion(gene: str | None, hgvsp: str | None) -> bool:
-    """EGFR in-frame insertion, duplication or insertion-type delins within exon 20 (codons 762-823)."""
-    if gene != "EGFR":
-        return False
+def is_inframe_insertion(hgvsp: str | None, codons: tuple[int, int] | None = None) -> bool:
+    """An in-frame insertion, duplication or insertion-type delins (more residues in than out), within the
+    codon range when one is given (an internal tandem duplication is reported as one of these)."""
     change = parse_protein(hgvsp)
     if change is None or change.kind not in {"insertion", "duplication", "delins"}:
         return False
     if change.kind == "delins" and len(change.alt) <= change.last - change.start + 1:
         return False
-    return EGFR_EXON20[0] <= change.start and change.last <= EGFR_EXON20[1]
+    return codons is None or (codons[0] <= change.start and change.last <= codons[1])
+
+
+def is_egfr_exon20_insertion(gene: str | None, hgvsp: str | None) -> bool:
+    """EGFR in-frame insertion, duplication or insertion-type delins within exon 20 (codons 762-823)."""
+    return gene == "EGFR" and is_inframe_insertion(hgvsp, EGFR_EXON20)
 
 
 _CDNA_INTRONIC = re.compile(r"c\.(\d+)([+-])(\d+)")
