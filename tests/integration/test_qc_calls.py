@@ -20,7 +20,7 @@ def _publish(stack, tmp_path, name: str, *qc: str):
     vcf = tmp_path / f"{name}.vcf"
     vcf.write_bytes(VUS_ONLY)
     case = f"CASE-QC-{name}-{stack.run_id}"
-    run = stack.cli("publish", str(vcf), "--lab", "LAB01", "--case", case, "--patient", f"PSN-QC-{name}",
+    run = stack.cli("publish", str(vcf), "--lab", "LAB01", "--case", case, "--patient", f"PSN-QC-{name}-{stack.run_id}-1",
                     "--specimen-id", f"SP-QC-{name}", "--specimen-type", "tissue", "--tumor-type", "LUAD",
                     "--assay", "PANEL-1", "--genome-build", "GRCh38", "--panel-size-mb", "1.2",
                     "--treating-site", "HOSP-A", "--result-id", f"R-QC-{name}-{stack.run_id}", *qc,
