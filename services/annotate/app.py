@@ -12,9 +12,6 @@ from services.common.runtime import Health, declare_topics, process_or_park, pub
 from services.common.service import add_ops_pages, create_app
 from services.common.settings import load_settings
 
-# How often annotate checks whether `oncorelay kb import-civic` stored a new knowledge base.
-KB_REFRESH_INTERVAL_S = 30.0
-
 settings = load_settings()
 app = create_app(SERVICE, settings)
 health = Health()
@@ -34,7 +31,7 @@ async def prepare() -> None:
     await until_done(annotator.refresh_knowledge, health, "loading the knowledge base")
 
 
-@app.timer(KB_REFRESH_INTERVAL_S)
+@app.timer(settings.kb_refresh_s)
 async def refresh_knowledge() -> None:
     await until_done(annotator.refresh_knowledge, health, "reloading the knowledge base")
 

@@ -8,6 +8,7 @@ result and its reasons, so a repeated alert is recognised downstream.
 """
 
 import hashlib
+import json
 import logging
 import time
 from datetime import UTC, datetime
@@ -29,13 +30,14 @@ from services.annotate.domain.knowledge import KnowledgeBase
 from services.annotate.domain.longitudinal import LongitudinalSettings, PatientHistory, SpecimenObservation
 from services.annotate.domain.oncotree import OncoTree
 from services.annotate.domain.qc import QcThresholds
+from services.annotate.domain.retier import knowledge_change
 from services.annotate.domain.triage import RuleSet
-from services.common import metrics
+from services.common import audit, metrics, packed
 from services.common.cases import advance_case_through
 from services.common.keys import VARIANTS_PER_CHUNK
 from services.common.logging import correlate
 from services.common.offload import runner
-from services.common.runtime import Publish
+from services.common.runtime import TRANSIENT_ERRORS, Publish
 from services.common.settings import Settings
 
 log = logging.getLogger("oncorelay.annotate")
@@ -74,12 +76,65 @@ class Annotator:
         metrics.set_versions(self.kb.version, self.rules.version)
 
     async def refresh_knowledge(self) -> None:
-        """Load the stored knowledge base if its version differs from the one in use."""
+        """Load the stored knowledge base if its version differs from the one in use, then re-tier the stored
+        results made with another one (also after a restart that interrupted a re-tier)."""
         version = await kb_store.stored_version(self.db)
         if version is not None and version != self.kb.version:
             self.kb = await kb_store.load(self.db)
             metrics.set_versions(self.kb.version, self.rules.version)
             log.info("knowledge base loaded", extra={"kb_version": self.kb.version})
+        if version is not None:
+            await self.retier()
+
+    async def retier(self) -> int:
+        """Interpret again every stored result made with another knowledge base; where the triage decision
+        changes, raise a new alert with the old and new calls side by side. Returns the results re-tiered.
+
+        Safe to repeat: a re-tiered result carries the new version and is skipped, and the alert id is derived
+        from the result, the knowledge-base version and the reasons."""
+        count = 0
+        async for document in store.interpretations_to_retier(self.db, self.kb.version):
+            event = VariantsIngested.model_validate_json(json.dumps(document["event"]))
+            with correlate(result_key=event.result_key, case_id=event.case_id):
+                try:
+                    old = Interpretation.model_validate(packed.unpack(document["interpretation"], document["encoding"]))
+                    new = await self._interpret(event)
+                    await self._retiered(event, old, new)
+                except TRANSIENT_ERRORS:
+                    raise
+                except Exception:  # one result must not stop re-tiering (or annotate): it keeps its interpretation
+                    log.exception("re-tiering a stored result failed; it keeps its interpretation")
+                    await store.mark_retier_failed(self.db, event.result_key, self.kb.version)
+                    continue
+            count += 1
+        if count:
+            log.info("stored results re-tiered", extra={"kb_version": self.kb.version, "results": count})
+        return count
+
+    async def _retiered(self, event: VariantsIngested, old: Interpretation, new: Interpretation) -> None:
+        change = knowledge_change(old, new)
+        await store.replace_interpretation(self.db, event.result_key, _document(event, new),
+                                           new.model_dump_json().encode("utf-8"))
+        if change is None:
+            return
+        await audit.record_once(self.db, f"retiered:{event.result_key}:{new.kb_version}", SERVICE, "result_retiered",
+                                event.case_id, None, {"calls": change.calls, "decision": change.decision,
+                                                      "kb_version": new.kb_version})
+        if not (change.decision_changed and new.triage.needs_review):
+            return
+        reasons = [ReviewReason(rule_id="KB", code="knowledge_changed", summary=change.summary)]
+        reasons += [ReviewReason(rule_id=r.rule_id, code=r.code, summary=r.summary) for r in new.triage.reasons]
+        now = datetime.now(UTC)
+        await advance_case_through(self.db, event.case_id, event.result_key, event.published_at,
+                                   [("review_required", change.summary)], actor=SERVICE)
+        await self.publish(topics.MTB_ALERTS, event.case_id, MtbReviewRequired(
+            alert_id=alert_id(f"{event.result_key}|{new.kb_version}", [r.code for r in reasons]),
+            case_id=event.case_id, result_key=event.result_key, result_id=event.result_id,
+            result_version=event.result_version, lab_id=event.lab_id, treating_site=event.treating_site,
+            tumor_type=event.tumor_type, priority=new.triage.priority, reasons=reasons,
+            findings=new.finding_summaries(), kb_version=new.kb_version, ruleset_version=new.ruleset_version,
+            published_at=event.published_at, raised_at=now,
+        ))
 
     async def handle(self, raw: bytes) -> Interpretation:
         started = time.perf_counter()
@@ -167,5 +222,7 @@ def _document(event: VariantsIngested, interp: Interpretation) -> dict:
         "case_id": event.case_id,
         "patient_pseudonym": event.patient_pseudonym,
         "facts": case_facts(interp).model_dump(mode="json"),
+        "kb_version": interp.kb_version,
+        "event": event.model_dump(mode="json"),  # what re-tiering needs to interpret the result again
         "annotated_at": datetime.now(UTC),
     }

@@ -96,3 +96,30 @@ async def previous_interpretation(db: AsyncDatabase, result_id: str, before_vers
         if stored := await interpretation(db, result_key(result_id, version)):
             return stored
     return None
+
+
+async def interpretations_to_retier(db: AsyncDatabase, kb_version: str):
+    """Stored interpretations made with another knowledge base that kept their ingest event (re-tierable), the
+    latest version of each result only."""
+    async for document in db.interpretations.find({"event": {"$exists": True}, "kb_version": {"$ne": kb_version},
+                                                   "retier_failed": {"$ne": kb_version}}):
+        newer = await db.interpretations.find_one({"result_id": document["result_id"],
+                                                   "result_version": {"$gt": document["result_version"]}})
+        if newer is None:
+            yield document
+
+
+async def untracked_interpretations(db: AsyncDatabase) -> int:
+    """Stored interpretations without their ingest event (made before re-tiering existed): not re-tierable."""
+    return await db.interpretations.count_documents({"event": {"$exists": False}})
+
+
+async def replace_interpretation(db: AsyncDatabase, result_key: str, document: dict, interpretation_json: bytes) -> None:
+    """Store a re-tiered interpretation in place of the one made with an earlier knowledge base."""
+    await db.interpretations.update_one({"_id": result_key}, {"$set": {
+        **document, "interpretation": Binary(packed.pack_json(interpretation_json)), "encoding": packed.ENCODING}})
+
+
+async def mark_retier_failed(db: AsyncDatabase, result_key: str, kb_version: str) -> None:
+    """Remember that re-tiering this result with `kb_version` failed, so it is not tried again with it."""
+    await db.interpretations.update_one({"_id": result_key}, {"$set": {"retier_failed": kb_version}})

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
                                      "downloads CIViC releases (<url>/<release>/<release>-<Kind>.tsv)")
     civic_download_max_bytes: int = Field(512 * 1024**2, gt=0, description="largest CIViC export file downloaded")
     ctdna_rise_factor: float = Field(2.0, gt=1.0, description="VAF rise between plasma specimens that alerts")
+    kb_refresh_s: float = Field(30.0, gt=0, description="how often annotate looks for a newly imported knowledge "
+                                "base (then re-tiers the stored results)")
     # QC of a result (schema 1.1 `qc`): below a threshold the result is non-informative, never report-ready
     # (services/annotate/domain/qc.py says where each default comes from); empty = not judged
     qc_min_tumour_cell_content: float | None = Field(0.2, ge=0, le=1, description="tissue: lowest tumour cell content")

@@ -54,6 +54,43 @@ def test_rules_replay_shows_which_alerts_a_new_rule_set_would_change(stack, tmp_
     assert changes["CASE-CLI-2"]["before"]["needs_review"] and not changes["CASE-CLI-2"]["after"]["needs_review"]
 
 
+JAK2_PV = b"""##fileformat=VCFv4.2
+##reference=GRCh38
+##contig=<ID=chr9,length=138394717>
+##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. Format: Allele|Consequence|SYMBOL|HGVSc|HGVSp|CANONICAL">
+##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
+##FORMAT=<ID=AF,Number=A,Type=Float,Description="Allele fraction">
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tTUMOR
+chr9\t5073770\t.\tG\tT\t50\tPASS\tCSQ=T|missense_variant|JAK2|ENST00000381652.4:c.1849G>T|ENSP00000371067.4:p.Val617Phe|YES\tGT:AF\t0/1:0.31
+"""
+
+
+def test_an_import_that_changes_a_stored_call_re_tiers_the_case_and_alerts_with_both_calls(stack, tmp_path):
+    """JAK2 V617F in polycythaemia vera has no built-in row (tier III, report-ready); CIViC 2021 holds level B
+    evidence for it. After the import annotate re-tiers the stored result and raises a new alert."""
+    vcf = tmp_path / "jak2.vcf"
+    vcf.write_bytes(JAK2_PV)
+    case = f"CASE-RETIER-{stack.run_id}"
+    run = stack.cli("publish", str(vcf), "--lab", "LAB01", "--case", case, "--patient", f"PSN-RT-{stack.run_id}-7",
+                    "--specimen-id", "SP-RT-1", "--specimen-type", "tissue", "--tumor-type", "PV", "--assay", "PANEL-1",
+                    "--genome-build", "GRCh38", "--panel-size-mb", "1.2", "--treating-site", "HOSP-A",
+                    "--result-id", f"R-RETIER-{stack.run_id}", "--wait", "--timeout", "120")
+    assert run.returncode == 0, run.stdout + run.stderr
+    wait_until(lambda: stack.db.cases.find_one({"_id": case, "state": "report_ready"}), 90, "the case report-ready")
+    assert stack.db.alerts.count_documents({"case_id": case}) == 0
+
+    imported = stack.cli("kb", "import-civic", str(SHARED / "civic"), timeout=300)
+    assert imported.returncode == 0, imported.stderr
+    [alert] = wait_until(lambda: list(stack.db.alerts.find({"case_id": case})), 180, "the re-tier alert")
+    summaries = {r["code"]: r["summary"] for r in alert["reasons"]}
+    assert "JAK2 V617F: III -> IB" in summaries["knowledge_changed"], summaries
+    assert "+civic-01-Aug-2021-" in summaries["knowledge_changed"] and "tier_i_finding" in summaries
+    stored = packed.unpacked(stack.db.interpretations.find_one({"_id": f"R-RETIER-{stack.run_id}@1"}), "interpretation")
+    assert stored["interpretation"]["kb_version"] == alert["kb_version"]
+    [entry] = stack.db.audit.find({"case_id": case, "action": "result_retiered"})
+    assert entry["detail"]["calls"] == ["JAK2 V617F: III -> IB"]
+
+
 def test_kb_import_civic_reports_what_changed_and_annotate_uses_it(stack):
     run = stack.cli("kb", "import-civic", str(SHARED / "civic"), timeout=300)
     assert run.returncode == 0, run.stderr
