@@ -46,6 +46,13 @@ def test_a_row_that_cannot_be_evaluated_is_kept_with_its_line_and_reason(body, r
     assert unevaluable.line == 3 and reason in unevaluable.reason
 
 
+def test_a_level_may_be_written_with_the_tier():
+    rows, unevaluable = _read("a\tBRAF\tV600E\t\tMEL\tIA\t\ts\nb\tBRAF\tV600E\t\tMEL\tTier IIC\tC\ts\n"
+                              "c\tBRAF\tV600E\t\tMEL\tIB\tA\ts\n")
+    assert [(r.expected_tier, r.expected_level) for r in rows] == [("I", "A"), ("II", "C")]
+    assert unevaluable[0].line == 4 and "disagree" in unevaluable[0].reason
+
+
 def test_short_rows_are_padded_and_crlf_lines_read():
     [row], _ = read_truth(HEADER.replace("\n", "\r\n") + "r\tBRAF\tV600E\t\tMEL\tii\r\n", KNOWN)
     assert (row.expected_tier, row.expected_level, row.source) == ("II", None, "")
@@ -57,6 +64,7 @@ def test_short_rows_are_padded_and_crlf_lines_read():
     ("TP53", "R273*", "", ("snv", "p.R273*", "stop_gained")),
     ("EGFR", "E746_A750del", "", ("indel", "p.E746_A750del", "inframe_deletion")),
     ("EGFR", "exon20_insertion", "", ("indel", "p.D770_N771insSVD", "inframe_insertion")),
+    ("ERBB2", "exon20_insertion", "", ("indel", "p.Y772_A775dup", "inframe_insertion")),
     ("MET", "exon14_skipping", "", ("snv", None, "splice_donor_variant")),
     ("BRCA2", "truncating", "", ("indel", None, "frameshift_variant")),
     ("ERBB2", "Amplification", "", ("cnv", None, None)),

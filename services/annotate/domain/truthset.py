@@ -29,7 +29,8 @@ TMB_HIGH_MUTATIONS = 12
 _EXON_CLASSES = {
     ("exon19_deletion", "EGFR"): dict(kind="indel", hgvsp="p.E746_A750del", consequence="inframe_deletion"),
     ("exon20_insertion", "EGFR"): dict(kind="indel", hgvsp="p.D770_N771insSVD", consequence="inframe_insertion"),
-    ("exon20_insertion", "ERBB2"): dict(kind="indel", hgvsp="p.A775_G776insYVMA", consequence="inframe_insertion"),
+    # the most frequent ERBB2 exon 20 insertion, in its HGVS form (a duplication; also written A775_G776insYVMA)
+    ("exon20_insertion", "ERBB2"): dict(kind="indel", hgvsp="p.Y772_A775dup", consequence="inframe_insertion"),
     ("exon14_skipping", "MET"): dict(kind="snv", hgvsc="NM_000245.4:c.3028+1G>T", consequence="splice_donor_variant"),
 }
 _CONSEQUENCE = {"missense": "missense_variant", "nonsense": "stop_gained", "frameshift": "frameshift_variant",
@@ -112,7 +113,7 @@ def read_truth(text: str, known_tumour_type) -> tuple[list[TruthRow], list[Uneva
         if problem:
             unevaluable.append(Unevaluable(number, row_id, problem))
             continue
-        level = value["expected_level"].upper() or None
+        level = value["expected_level"].upper() or _tier_level(value["expected_tier"])
         rows.append(TruthRow(number, value["id"], value["gene"].upper(), value["alteration"], value["partner"].upper(),
                              value["tumor_type"].upper(), TIERS[_tier_key(value["expected_tier"])], level,
                              value["source"]))
@@ -124,14 +125,24 @@ def read_truth(text: str, known_tumour_type) -> tuple[list[TruthRow], list[Uneva
 
 def _tier_key(text: str) -> str:
     text = text.strip().lower()
-    return text[5:].strip() if text.startswith("tier ") else text
+    text = text[5:].strip() if text.startswith("tier ") else text
+    return text[:-1] if len(text) > 1 and text[-1] in "abcd" and text[:-1] in TIERS else text
+
+
+def _tier_level(text: str) -> str | None:
+    """The level written with the tier ('IA', 'Tier IIC'), if any."""
+    text = text.strip().lower().removeprefix("tier ").strip()
+    return text[-1].upper() if len(text) > 1 and text[-1] in "abcd" and text[:-1] in TIERS else None
 
 
 def _row_problem(value: dict[str, str], known_tumour_type) -> str | None:
     if not value["id"]:
         return "the id is empty"
     if _tier_key(value["expected_tier"]) not in TIERS:
-        return f"expected_tier {value['expected_tier']!r} is not I, II, III or IV"
+        return f"expected_tier {value['expected_tier']!r} is not I, II, III or IV (a level may follow: IA, IIC)"
+    written = _tier_level(value["expected_tier"])
+    if written and value["expected_level"] and value["expected_level"].upper() != written:
+        return f"expected_tier {value['expected_tier']!r} and expected_level {value['expected_level']!r} disagree"
     if value["expected_level"] and value["expected_level"].upper() not in {"A", "B", "C", "D"}:
         return f"expected_level {value['expected_level']!r} is not A, B, C, D or empty"
     if not value["tumor_type"]:
