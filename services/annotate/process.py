@@ -77,13 +77,12 @@ class Annotator:
 
     async def refresh_knowledge(self) -> None:
         """Load the stored knowledge base if its version differs from the one in use, then re-tier the stored
-        results made with another one (also after a restart that interrupted a re-tier)."""
+        results made with another one (a restart loads it again, so an interrupted re-tier resumes)."""
         version = await kb_store.stored_version(self.db)
         if version is not None and version != self.kb.version:
             self.kb = await kb_store.load(self.db)
             metrics.set_versions(self.kb.version, self.rules.version)
             log.info("knowledge base loaded", extra={"kb_version": self.kb.version})
-        if version is not None:
             await self.retier()
 
     async def retier(self) -> int:
@@ -124,16 +123,20 @@ class Annotator:
             return
         reasons = [ReviewReason(rule_id="KB", code="knowledge_changed", summary=change.summary)]
         reasons += [ReviewReason(rule_id=r.rule_id, code=r.code, summary=r.summary) for r in new.triage.reasons]
-        now = datetime.now(UTC)
         await advance_case_through(self.db, event.case_id, event.result_key, event.published_at,
                                    [("review_required", change.summary)], actor=SERVICE)
+        await self._raise_alert(event, new, reasons, f"{event.result_key}|{new.kb_version}", datetime.now(UTC))
+
+    async def _raise_alert(self, event: VariantsIngested, interp: Interpretation, reasons: list[ReviewReason],
+                           identity: str, now: datetime) -> None:
+        """Publish the MTB-review alert of a result; its id derives from `identity` and the reason codes."""
         await self.publish(topics.MTB_ALERTS, event.case_id, MtbReviewRequired(
-            alert_id=alert_id(f"{event.result_key}|{new.kb_version}", [r.code for r in reasons]),
+            alert_id=alert_id(identity, [r.code for r in reasons]),
             case_id=event.case_id, result_key=event.result_key, result_id=event.result_id,
             result_version=event.result_version, lab_id=event.lab_id, treating_site=event.treating_site,
-            tumor_type=event.tumor_type, priority=new.triage.priority, reasons=reasons,
-            findings=new.finding_summaries(), kb_version=new.kb_version, ruleset_version=new.ruleset_version,
-            published_at=event.published_at, raised_at=now,
+            tumor_type=event.tumor_type, priority=interp.triage.priority, reasons=reasons,
+            findings=interp.finding_summaries(), kb_version=interp.kb_version,
+            ruleset_version=interp.ruleset_version, published_at=event.published_at, raised_at=now,
         ))
 
     async def handle(self, raw: bytes) -> Interpretation:
@@ -178,14 +181,7 @@ class Annotator:
         ))
         metrics.END_TO_END_SECONDS.labels("annotated").observe((now - event.published_at).total_seconds())
         if interp.alert:
-            await self.publish(topics.MTB_ALERTS, event.case_id, MtbReviewRequired(
-                alert_id=alert_id(event.result_key, [r.code for r in reasons]),
-                case_id=event.case_id, result_key=event.result_key, result_id=event.result_id,
-                result_version=event.result_version, lab_id=event.lab_id, treating_site=event.treating_site,
-                tumor_type=event.tumor_type, priority=decision.priority, reasons=reasons,
-                findings=interp.finding_summaries(), kb_version=interp.kb_version,
-                ruleset_version=interp.ruleset_version, published_at=event.published_at, raised_at=now,
-            ))
+            await self._raise_alert(event, interp, reasons, event.result_key, now)
         metrics.PROCESSING_SECONDS.labels(SERVICE, "annotate").observe(time.perf_counter() - started)
         return interp
 

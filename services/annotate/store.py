@@ -109,11 +109,6 @@ async def interpretations_to_retier(db: AsyncDatabase, kb_version: str):
             yield document
 
 
-async def untracked_interpretations(db: AsyncDatabase) -> int:
-    """Stored interpretations without their ingest event (made before re-tiering existed): not re-tierable."""
-    return await db.interpretations.count_documents({"event": {"$exists": False}})
-
-
 async def replace_interpretation(db: AsyncDatabase, result_key: str, document: dict, interpretation_json: bytes) -> None:
     """Store a re-tiered interpretation in place of the one made with an earlier knowledge base."""
     await db.interpretations.update_one({"_id": result_key}, {"$set": {

@@ -69,6 +69,11 @@ def check_url(url: str, schemes: set[str]) -> SplitResult:
     return parts
 
 
+def _refused(host: str) -> OutboundRefused:
+    return OutboundRefused(f"the host {host} is on an address oncorelay may not connect to "
+                           "(loopback, private, link-local or reserved)")
+
+
 def _literal(host: str) -> Address | None:
     try:
         return ipaddress.ip_address(host.strip("[]"))
@@ -90,8 +95,7 @@ async def resolve_permitted(host: str, port: int, policy: AddressPolicy) -> list
             raise HostUnresolved(f"the host {host} cannot be resolved") from error
         addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
     if not addresses or not all(policy.permits(ip) for ip in addresses):
-        raise OutboundRefused(f"the host {host} is on an address oncorelay may not connect to "
-                              "(loopback, private, link-local or reserved)")
+        raise _refused(host)
     return [str(ip) for ip in addresses]
 
 
@@ -108,8 +112,7 @@ def check_before_connect(url: str, schemes: set[str], policy: AddressPolicy) -> 
     parts = check_url(url, schemes)
     literal = _literal(parts.hostname or "")
     if literal is not None and not policy.permits(literal):
-        raise OutboundRefused(f"the host {parts.hostname} is on an address oncorelay may not connect to "
-                              "(loopback, private, link-local or reserved)")
+        raise _refused(parts.hostname or "")
     return parts
 
 

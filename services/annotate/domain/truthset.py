@@ -113,9 +113,9 @@ def read_truth(text: str, known_tumour_type) -> tuple[list[TruthRow], list[Uneva
         if problem:
             unevaluable.append(Unevaluable(number, row_id, problem))
             continue
-        level = value["expected_level"].upper() or _tier_level(value["expected_tier"])
+        tier, written = _tier(value["expected_tier"])
         rows.append(TruthRow(number, value["id"], value["gene"].upper(), value["alteration"], value["partner"].upper(),
-                             value["tumor_type"].upper(), TIERS[_tier_key(value["expected_tier"])], level,
+                             value["tumor_type"].upper(), tier, value["expected_level"].upper() or written,
                              value["source"]))
     if header is None:
         raise TruthFileError("the file has no header row (only blank or # lines); a truth file starts with the "
@@ -123,24 +123,23 @@ def read_truth(text: str, known_tumour_type) -> tuple[list[TruthRow], list[Uneva
     return rows, unevaluable
 
 
-def _tier_key(text: str) -> str:
-    text = text.strip().lower()
-    text = text[5:].strip() if text.startswith("tier ") else text
-    return text[:-1] if len(text) > 1 and text[-1] in "abcd" and text[:-1] in TIERS else text
-
-
-def _tier_level(text: str) -> str | None:
-    """The level written with the tier ('IA', 'Tier IIC'), if any."""
+def _tier(text: str) -> tuple[str | None, str | None]:
+    """(tier, level written with it) of an expected_tier cell: 'I', 'Tier II', '3', 'IA', 'Tier IIC'; tier None
+    when it is none of these."""
     text = text.strip().lower().removeprefix("tier ").strip()
-    return text[-1].upper() if len(text) > 1 and text[-1] in "abcd" and text[:-1] in TIERS else None
+    if text in TIERS:
+        return TIERS[text], None
+    if len(text) > 1 and text[-1] in "abcd" and text[:-1] in TIERS:
+        return TIERS[text[:-1]], text[-1].upper()
+    return None, None
 
 
 def _row_problem(value: dict[str, str], known_tumour_type) -> str | None:
     if not value["id"]:
         return "the id is empty"
-    if _tier_key(value["expected_tier"]) not in TIERS:
+    tier, written = _tier(value["expected_tier"])
+    if tier is None:
         return f"expected_tier {value['expected_tier']!r} is not I, II, III or IV (a level may follow: IA, IIC)"
-    written = _tier_level(value["expected_tier"])
     if written and value["expected_level"] and value["expected_level"].upper() != written:
         return f"expected_tier {value['expected_tier']!r} and expected_level {value['expected_level']!r} disagree"
     if value["expected_level"] and value["expected_level"].upper() not in {"A", "B", "C", "D"}:
