@@ -48,6 +48,12 @@ class Assay(Contract):
     genome_build: Literal["GRCh37", "GRCh38"]
     panel_size_mb: Annotated[float, Field(gt=0, le=3200, description="coding territory the assay covers, in Mb")]
     tumor_only: bool = Field(default=True, description="no matched normal was sequenced")
+    amplification_min_copy_number: Annotated[float, Field(gt=0, le=1000)] | None = Field(
+        None, description="schema 1.1: the copy number at or above which the assay calls an amplification "
+        "(default 6)")
+    deletion_max_copy_number: Annotated[float, Field(ge=0, lt=2)] | None = Field(
+        None, description="schema 1.1: the copy number at or below which the assay calls a deep (homozygous) "
+        "deletion (default 0.5)")
 
 
 class InlineVcf(Contract):
@@ -109,9 +115,13 @@ class SequencingResult(Contract):
     published_at: datetime
 
     @model_validator(mode="after")
-    def _qc_needs_schema_1_1(self) -> "SequencingResult":
-        if self.qc is not None and self.schema_version == "1.0":
-            raise ValueError("qc is part of schema 1.1: send schema_version \"1.1\" with it")
+    def _schema_1_1_fields(self) -> "SequencingResult":
+        if self.schema_version == "1.0":
+            if self.qc is not None:
+                raise ValueError("qc is part of schema 1.1: send schema_version \"1.1\" with it")
+            if self.assay.amplification_min_copy_number is not None or self.assay.deletion_max_copy_number is not None:
+                raise ValueError("the assay's copy-number thresholds are part of schema 1.1: send schema_version "
+                                 "\"1.1\" with them")
         return self
 
 

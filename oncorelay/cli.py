@@ -50,6 +50,10 @@ def main() -> None:
 @click.option("--lod", type=click.FloatRange(0, 1, min_open=True), help="QC: the assay's limit of detection as "
               "an allele fraction (0.005 = 0.5%).")
 @click.option("--lab-qc", type=click.Choice(["pass", "fail"]), help="QC: your pipeline's own QC verdict.")
+@click.option("--amplification-min-cn", type=click.FloatRange(0, 1000, min_open=True), help="Your assay's copy "
+              "number at or above which it calls an amplification [default: 6].")
+@click.option("--deletion-max-cn", type=click.FloatRange(0, 2, max_open=True), help="Your assay's copy number at "
+              "or below which it calls a deep deletion [default: 0.5].")
 @click.option("--reference-url-prefix", help="Large VCFs are sent by reference: the URL prefix ingest can read "
               "them from [default: a file:// URI of the local path].")
 @click.option("--wait/--no-wait", default=False, help="Wait for the receipt and print it.")
@@ -67,7 +71,8 @@ def publish_command(vcf: Path, **options) -> None:
         qc={"tumour_cell_content": options["tumour_content"], "median_target_depth": options["median_depth"],
             "ctdna_tumour_fraction": options["ctdna_fraction"], "limit_of_detection_vaf": options["lod"],
             "lab_status": options["lab_qc"]},
-        therapies=options["therapy"],
+        therapies=options["therapy"], amplification_min_copy_number=options["amplification_min_cn"],
+        deletion_max_copy_number=options["deletion_max_cn"],
     )
     try:
         with console.status(f"preparing {vcf.name}"):

@@ -44,6 +44,8 @@ class ResultMetadata:
     tmb: float | None = None
     therapies: tuple[str, ...] = ()
     qc: dict | None = None  # ResultQc fields (schema 1.1): tumour_cell_content, median_target_depth, ...
+    amplification_min_copy_number: float | None = None  # the assay's copy-number thresholds (schema 1.1)
+    deletion_max_copy_number: float | None = None
 
     @classmethod
     def from_sidecar(cls, path: Path) -> "ResultMetadata":
@@ -83,8 +85,10 @@ def build_result(meta: ResultMetadata, bgzf: Path, reference_url_prefix: str | N
         uri = f"{reference_url_prefix.rstrip('/')}/{bgzf.name}" if reference_url_prefix else bgzf.resolve().as_uri()
         vcf = {"kind": "reference", "uri": uri, "sha256": sha256, "size_bytes": bgzf.stat().st_size}
     qc = {k: v for k, v in (meta.qc or {}).items() if v is not None}
+    thresholds = {k: v for k, v in (("amplification_min_copy_number", meta.amplification_min_copy_number),
+                                    ("deletion_max_copy_number", meta.deletion_max_copy_number)) if v is not None}
     document = {
-        "schema_version": "1.1" if qc else "1.0",
+        "schema_version": "1.1" if qc or thresholds else "1.0",
         "result_id": meta.result_id or f"{meta.lab}-{meta.specimen_id}-{sha256[:12]}",
         "result_version": meta.result_version,
         "lab_id": meta.lab,
@@ -94,7 +98,7 @@ def build_result(meta: ResultMetadata, bgzf: Path, reference_url_prefix: str | N
         "specimen": {"specimen_id": meta.specimen_id, "type": meta.specimen_type, "collected_on": meta.collected.isoformat()},
         "tumor_type": meta.tumor_type,
         "assay": {"name": meta.assay, "genome_build": meta.genome_build, "panel_size_mb": meta.panel_size_mb,
-                  "tumor_only": meta.tumor_only},
+                  "tumor_only": meta.tumor_only, **thresholds},
         "msi_status": meta.msi_status,
         "tmb_reported": meta.tmb,
         "current_therapies": list(meta.therapies),

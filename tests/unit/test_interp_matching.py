@@ -4,7 +4,7 @@ import pytest
 
 from contracts.variant import Variant
 from services.annotate.domain.civic import import_release
-from services.annotate.domain.knowledge import KnowledgeBase
+from services.annotate.domain.knowledge import KbRecord, KnowledgeBase
 from services.annotate.domain.matching import VariantView, match_broad, match_specific
 from services.annotate.domain.oncotree import DiseaseMapping
 
@@ -104,3 +104,45 @@ def test_gene_level_mutation_records_need_an_oncogenic_variant(civic_kb):
 def test_inframe_insertions_are_recognised_within_their_region(hgvsp, region, hit):
     from services.annotate.domain.protein import is_inframe_insertion
     assert is_inframe_insertion(hgvsp, region) is hit
+
+
+def _record(match: dict, kb: KnowledgeBase) -> KnowledgeBase:
+    row = KbRecord(record_id="T-1", source="builtin", record_type="biomarker", gene="KIT", alteration="exon 11",
+                   match=match, tumor_types=["GIST"], significance="sensitivity")
+    return KnowledgeBase([row], kb.reference)
+
+
+@pytest.mark.parametrize("hgvsp, hit", [
+    ("p.Trp557_Lys558del", True),           # the GIST exon 11 deletion
+    ("p.Val560Asp", True),                  # missense inside the range
+    ("p.Lys550_Lys558delinsAsn", True),     # delins from the first codon
+    ("p.Ala502_Tyr503dup", False),          # exon 9, outside
+    ("p.Gln556Ter", False),                 # truncating: not an in-frame change
+    ("p.Val560=", False),                   # synonymous
+    ("p.Pro590_Asp595del", False),          # runs past the last codon
+])
+def test_codon_range_matches_in_frame_changes_inside_the_exon(hgvsp, hit, kb):
+    exon = _record({"kind": "protein", "codon_range": [550, 592]}, kb)
+    assert bool(match_specific(VariantView(snv("KIT", hgvsp), "GRCh38"), exon)) is hit
+
+
+@pytest.mark.parametrize("written, reported, hit", [
+    ("A775_G776insYVMA", "p.Tyr772_Ala775dup", True),   # a label's insertion, the caller's duplication
+    ("Y772_A775dup", "p.Ala775_Gly776insTyrValMetAla", True),
+    ("A775_G776insYVMA", "p.Tyr772_Ala775del", False),
+    ("A775_G776insYVMA", "p.Val773_Ala775dup", False),  # shorter duplication
+    ("A775_G776insYVMG", "p.Tyr772_Ala775dup", False),  # inserted residues do not end with the duplicated one
+])
+def test_an_insertion_matches_its_duplication_form(written, reported, hit, kb):
+    row = _record({"kind": "protein", "proteins": [written]}, kb)
+    assert bool(match_specific(VariantView(snv("KIT", reported, kind="indel"), "GRCh38"), row)) is hit
+
+
+def test_the_assays_copy_number_thresholds_decide_amplification_and_deletion(kb):
+    five = Variant(chrom="17", pos=37856333, ref="N", alt="<DUP>", kind="cnv", gene="ERBB2", copy_number=5)
+    assert not match_specific(VariantView(five, "GRCh37"), kb)
+    lab_says_four = VariantView(five, "GRCh37", amplification_cn=4)
+    assert "BI-ERBB2-AMP-BREAST" in ids(match_specific(lab_says_four, kb)) and lab_says_four.label == "amplification"
+    one = Variant(chrom="13", pos=32315474, ref="N", alt="<DEL>", kind="cnv", gene="BRCA2", copy_number=0.8)
+    assert "BI-BRCA2-HOMDEL-PROSTATE" not in ids(match_specific(VariantView(one, "GRCh38"), kb))
+    assert "BI-BRCA2-HOMDEL-PROSTATE" in ids(match_specific(VariantView(one, "GRCh38", deletion_cn=1.0), kb))

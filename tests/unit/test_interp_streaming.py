@@ -120,3 +120,13 @@ def test_the_no_knowledge_shortcut_changes_no_interpretation(civic_variants, tre
         with monkeypatch.context() as patched:
             patched.setattr(interpret_mod, "unknown_to", lambda kb, view: False)
             assert interpret(ctx, variants, kb, tree, RuleSet.load()).model_dump() == shortcut.model_dump()
+
+
+def test_an_amplification_is_called_at_the_assays_reported_threshold(kb, tree):
+    erbb2 = Variant(chrom="chr17", pos=39699000, ref="N", alt="<DUP>", kind="cnv", gene="ERBB2", copy_number=5)
+    breast = context().model_copy(update={"tumor_type": "BRCA"})
+    default = interpret(breast, [erbb2], kb, tree, RuleSet.load())
+    assay_says_four = interpret(breast.model_copy(update={"amplification_min_copy_number": 4.0}), [erbb2], kb, tree,
+                                RuleSet.load())
+    assert not [f for f in default.findings if f.amp_tier == "I"]
+    assert [(f.alteration, f.amp_tier) for f in assay_says_four.findings] == [("amplification", "I")]

@@ -2,14 +2,16 @@
 
 import gzip
 import hashlib
+import json
 import random
 from dataclasses import replace
 from datetime import date
 
 import pysam
 import pytest
+from pydantic import ValidationError
 
-from contracts.events import InlineVcf, VcfReference
+from contracts.events import InlineVcf, SequencingResult, VcfReference
 from oncorelay.labclient import BGZF_MAGIC, ResultMetadata, as_bgzf, build_result, receipts_topic, results_topic
 from oncorelay.watch import ready_pairs
 from services.common.settings import Settings
@@ -87,3 +89,13 @@ def test_qc_measures_make_a_schema_1_1_result_and_none_keep_1_0(shared_data):
     assert build_result(META, vcf).schema_version == "1.0"
     with_qc = build_result(replace(META, qc={"tumour_cell_content": 0.3, "median_target_depth": None}), vcf)
     assert (with_qc.schema_version, with_qc.qc.tumour_cell_content, with_qc.qc.median_target_depth) == ("1.1", 0.3, None)
+
+
+def test_the_assays_copy_number_thresholds_make_a_schema_1_1_result_and_1_0_refuses_them(shared_data):
+    vcf = shared_data / "pcgr" / "T001-COAD.grch38.vcf.gz"
+    result = build_result(replace(META, amplification_min_copy_number=4.0), vcf)
+    assert (result.schema_version, result.assay.amplification_min_copy_number,
+            result.assay.deletion_max_copy_number) == ("1.1", 4.0, None)
+    document = result.model_dump(mode="json") | {"schema_version": "1.0"}
+    with pytest.raises(ValidationError, match="copy-number thresholds are part of schema 1.1"):
+        SequencingResult.model_validate_json(json.dumps(document))

@@ -68,6 +68,9 @@ def read_tsv(path: Path, warnings: list[str]) -> list[dict[str, str]]:
         return rows
 
 
+_EXON_CLASS = re.compile(r"EXON (\d+) (MUTATION|DELETION|INFRAME DELETION|INSERTION|INFRAME INSERTION)")
+
+
 def parse_variant_name(gene: str, name: str) -> AlterationMatch:
     """CIViC variant name -> matcher: 'V600E', 'V600', 'G12/G13', 'AMPLIFICATION', 'EML4-ALK', 'EXON 19 DELETION'..."""
     text = re.sub(r"\s*\(c\.[^)]*\)", "", name).strip()
@@ -82,6 +85,10 @@ def parse_variant_name(gene: str, name: str) -> AlterationMatch:
         return AlterationMatch(kind="exon20_insertion")
     if "EXON 14 SKIPPING" in up and gene == "MET":
         return AlterationMatch(kind="met_exon14_skipping")
+    if m := _EXON_CLASS.fullmatch(up):  # 'EXON 11 MUTATION': resolved by the knowledge base's exon table
+        change = {"MUTATION": "any", "DELETION": "deletion", "INFRAME DELETION": "deletion",
+                  "INSERTION": "insertion", "INFRAME INSERTION": "insertion"}[m.group(2)]
+        return AlterationMatch(kind="exon", exon=int(m.group(1)), exon_change=change)
     if up in _TRUNCATING_NAMES:
         return AlterationMatch(kind="truncating")
     if up in _ONCOGENIC_NAMES:

@@ -77,6 +77,8 @@ class ResultContext(BaseModel):
     tmb_reported: float | None = None
     current_therapies: list[str] = Field(default_factory=list)
     qc: ResultQc | None = None
+    amplification_min_copy_number: float | None = None  # the assay's; None: matching's default
+    deletion_max_copy_number: float | None = None
 
     @classmethod
     def from_event(cls, event: VariantsIngested) -> "ResultContext":
@@ -87,6 +89,8 @@ class ResultContext(BaseModel):
             collected_on=event.specimen.collected_on, genome_build=event.assay.genome_build,
             panel_size_mb=event.assay.panel_size_mb, tumor_only=event.assay.tumor_only, msi_status=event.msi_status,
             tmb_reported=event.tmb_reported, current_therapies=list(event.current_therapies), qc=event.qc,
+            amplification_min_copy_number=event.assay.amplification_min_copy_number,
+            deletion_max_copy_number=event.assay.deletion_max_copy_number,
         )
 
 
@@ -289,7 +293,8 @@ class ResultInterpreter:
             if variant.filter != "PASS":
                 self.filtered += 1
                 continue
-            view = VariantView(variant, ctx.genome_build)
+            view = VariantView(variant, ctx.genome_build, ctx.amplification_min_copy_number,
+                               ctx.deletion_max_copy_number)
             if unknown_to(kb, view):  # most variants of a large result: a plain VUS, decided without matching
                 if not view.protein_altering:
                     self.not_assessed += 1

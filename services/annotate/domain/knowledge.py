@@ -19,7 +19,8 @@ KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 BUILTIN_PATH = KNOWLEDGE_DIR / "biomarkers.yaml"
 
 MatchKind = Literal[
-    "protein", "exon19_inframe_deletion", "exon20_insertion", "inframe_insertion", "met_exon14_skipping", "truncating",
+    "protein", "exon", "exon19_inframe_deletion", "exon20_insertion", "inframe_insertion", "inframe_deletion",
+    "met_exon14_skipping", "truncating",
     "amplification", "deletion", "fusion", "oncogenic_mutation", "signature", "unsupported",
 ]
 
@@ -45,6 +46,13 @@ class AlterationMatch(_Model):
     kind: MatchKind
     proteins: list[str] = Field(default_factory=list)
     codons: list[int] = Field(default_factory=list)
+    # kind 'protein': first and last codon of a region (an exon's codons on the MANE Select transcript); any
+    # missense or in-frame change wholly inside it matches (a label's "exon N mutation").
+    codon_range: tuple[int, int] | None = None
+    # kind 'exon': a label's exon class, resolved against the reference exon table (ExonCodons) when the
+    # knowledge base is built: 'any' missense or in-frame change, in-frame 'deletion' or 'insertion' in the exon.
+    exon: int | None = None
+    exon_change: Literal["any", "deletion", "insertion"] | None = None
     partner: str | None = None
     min_copy_number: float | None = None
     signature: str | None = None
@@ -99,6 +107,16 @@ class HotspotCodons(_Model):
     source: str
 
 
+class ExonCodons(_Model):
+    """The codons of one exon on a named transcript, with where the range comes from."""
+
+    gene: str
+    exon: int
+    codons: tuple[int, int]
+    transcript: str
+    source: str
+
+
 class HereditaryGene(_Model):
     gene: str
     mechanism: Literal["lof", "gof"]
@@ -127,6 +145,21 @@ class ReferenceData(_Model):
     hereditary_source: str
     germline_vaf_threshold: float
     resistance_contexts: list[ResistanceContext]
+    exons: list[ExonCodons] = Field(default_factory=list)
+
+
+def resolve_exon(match: AlterationMatch, gene: str, exons: dict[tuple[str, int], ExonCodons]) -> AlterationMatch:
+    """An 'exon' match as the codon-range match it stands for; unchanged when the exon table lacks the exon
+    (such a record then matches nothing, and the evaluation says why)."""
+    entry = exons.get((gene, match.exon or 0)) if match.kind == "exon" else None
+    if entry is None:
+        return match
+    first, last = entry.codons
+    if match.exon_change == "deletion":
+        return AlterationMatch(kind="inframe_deletion", codons=[first, last])
+    if match.exon_change == "insertion":
+        return AlterationMatch(kind="inframe_insertion", codons=[first, last])
+    return AlterationMatch(kind="protein", codon_range=(first, last))
 
 
 ROW_FIELDS = frozenset({"id", "gene", "alteration", "match", "loci", "tumor_types", "tumor_types_excluded",
@@ -175,6 +208,7 @@ def load_builtin(path: str | Path = BUILTIN_PATH) -> tuple[list[KbRecord], Refer
         tumour_suppressors=tsg["genes"], tumour_suppressor_source=tsg["source"],
         hereditary_genes=[HereditaryGene(**g) for g in hered["genes"]], hereditary_source=hered["source"],
         germline_vaf_threshold=float(hered["vaf_threshold"]), resistance_contexts=contexts,
+        exons=[ExonCodons(**e) for e in data.get("exons", [])],
     )
     return records, reference
 
@@ -197,9 +231,12 @@ class KnowledgeBase:
         self.by_gene: dict[str, list[KbRecord]] = defaultdict(list)
         self.by_locus: dict[tuple[str, str, int], list[KbRecord]] = defaultdict(list)
         self.signatures: dict[str, list[KbRecord]] = defaultdict(list)
+        self.exons = {(e.gene, e.exon): e for e in reference.exons}
         for record in records:
             if record.record_type == "variant":
                 continue
+            if record.match.kind == "exon":
+                record = record.model_copy(update={"match": resolve_exon(record.match, record.gene, self.exons)})
             if record.match.kind == "signature":
                 self.signatures[record.match.signature or ""].append(record)
                 continue

@@ -8,18 +8,22 @@ from contracts.variant import Variant
 from services.annotate.domain.knowledge import AlterationMatch, KbRecord, KnowledgeBase
 from services.annotate.domain.protein import (
     ProteinChange,
+    in_codon_range,
     is_egfr_exon19_deletion,
     is_egfr_exon20_insertion,
+    is_inframe_deletion,
     is_inframe_insertion,
     is_met_exon14_skipping,
     is_truncating,
     parse_protein,
+    same_insertion,
     short_form,
 )
 
-# Copy-number thresholds (absolute copies). Amplification >= 6 copies follows common panel practice for focal
-# ERBB2/MET amplification (e.g. FoundationOne CDx reports amplification at CN >= 6 for most genes); deep
-# (homozygous) deletion <= 0.5 copies. Both are settings, recorded here with their basis.
+# Copy-number thresholds (absolute copies) when the lab does not report its assay's own (Assay
+# amplification_min_copy_number / deletion_max_copy_number, schema 1.1). Amplification >= 6 copies follows common
+# panel practice for focal ERBB2/MET amplification (e.g. FoundationOne CDx reports amplification at CN >= 6 for
+# most genes); deep (homozygous) deletion <= 0.5 copies.
 DEFAULT_AMP_COPY_NUMBER = 6.0
 DEFAULT_DELETION_COPY_NUMBER = 0.5
 
@@ -34,7 +38,7 @@ FUSION_SVTYPES = frozenset({"BND", "TRA", "INV", "DEL", "DUP", "FUSION"})
 @dataclass(frozen=True)
 class RecordMatch:
     record: KbRecord
-    matched_by: str  # 'protein', 'codon', 'coordinates' or 'class:<kind>'
+    matched_by: str  # 'protein', 'codon', 'codon_range', 'coordinates' or 'class:<kind>'
 
 
 class _computed_once:
@@ -58,10 +62,13 @@ class _computed_once:
 class VariantView:
     """A Variant with the parsed facts matching needs, computed once."""
 
-    def __init__(self, variant: Variant, build: str):
+    def __init__(self, variant: Variant, build: str, amplification_cn: float | None = None,
+                 deletion_cn: float | None = None):
         self.variant = variant
         self.build = build
         self.gene = variant.gene
+        self.amplification_cn = DEFAULT_AMP_COPY_NUMBER if amplification_cn is None else amplification_cn
+        self.deletion_cn = DEFAULT_DELETION_COPY_NUMBER if deletion_cn is None else deletion_cn
 
     @_computed_once
     def change(self) -> ProteinChange | None:
@@ -100,9 +107,9 @@ class VariantView:
             return f"{v.partner_gene}::{v.gene} fusion" if v.partner_gene else f"{v.gene} fusion"
         if v.kind == "cnv":
             cn = v.copy_number
-            if cn is not None and cn >= DEFAULT_AMP_COPY_NUMBER:
+            if cn is not None and cn >= self.amplification_cn:
                 return "amplification"
-            if cn is not None and cn <= DEFAULT_DELETION_COPY_NUMBER:
+            if cn is not None and cn <= self.deletion_cn:
                 return "deep deletion"
             return f"copy number {cn:g}" if cn is not None else "copy-number change"
         return self.protein or v.hgvsc or v.key()
@@ -126,6 +133,11 @@ def matches_class(match: AlterationMatch, view: VariantView, oncogenic: bool = F
         change = view.change
         if match.codons and change and change.kind == "missense" and change.start in match.codons:
             return "codon"
+        if match.codon_range and in_codon_range(change, *match.codon_range):
+            return "codon_range"
+        if change and change.kind in {"duplication", "insertion"} \
+                and any(same_insertion(change, parse_protein(p)) for p in match.proteins):
+            return "protein"
         return None
     if kind == "exon19_inframe_deletion":
         return "class:exon19_inframe_deletion" if is_egfr_exon19_deletion(v.gene, v.hgvsp) else None
@@ -134,16 +146,21 @@ def matches_class(match: AlterationMatch, view: VariantView, oncogenic: bool = F
     if kind == "inframe_insertion":  # codons, when given, are the first and last codon of the region
         region = (match.codons[0], match.codons[-1]) if match.codons else None
         return "class:inframe_insertion" if is_inframe_insertion(v.hgvsp, region) else None
+    if kind == "inframe_deletion":  # codons: the first and last codon of the region
+        change = view.change
+        hit = change is not None and is_inframe_deletion(change) and match.codons[0] <= change.start \
+            and change.last <= match.codons[-1]
+        return "class:inframe_deletion" if hit else None
     if kind == "met_exon14_skipping":
         hit = is_met_exon14_skipping(v.gene, v.consequence, v.hgvsc, v.chrom, v.pos, view.build)
         return "class:met_exon14_skipping" if hit else None
     if kind == "truncating":
         return "class:truncating" if view.truncating else None
     if kind == "amplification":
-        threshold = match.min_copy_number or DEFAULT_AMP_COPY_NUMBER
+        threshold = match.min_copy_number or view.amplification_cn
         return "class:amplification" if v.kind == "cnv" and (v.copy_number or 0) >= threshold else None
     if kind == "deletion":
-        hit = v.kind == "cnv" and v.copy_number is not None and v.copy_number <= DEFAULT_DELETION_COPY_NUMBER
+        hit = v.kind == "cnv" and v.copy_number is not None and v.copy_number <= view.deletion_cn
         return "class:deletion" if hit else None
     if kind == "fusion":
         if not view.is_fusion:

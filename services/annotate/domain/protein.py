@@ -153,6 +153,28 @@ def is_inframe_insertion(hgvsp: str | None, codons: tuple[int, int] | None = Non
     return codons is None or (codons[0] <= change.start and change.last <= codons[1])
 
 
+INFRAME_KINDS = frozenset({"missense", "deletion", "insertion", "duplication", "delins"})
+
+
+def in_codon_range(change: ProteinChange | None, first: int, last: int) -> bool:
+    """A missense or in-frame change (deletion, insertion, duplication, delins) wholly within the codons."""
+    return change is not None and change.kind in INFRAME_KINDS and first <= change.start and change.last <= last
+
+
+def same_insertion(a: ProteinChange | None, b: ProteinChange | None) -> bool:
+    """Whether a duplication and an insertion name the same in-frame insertion, as labels and callers write it
+    either way: p.Y772_A775dup is p.A775_G776insYVMA (the residues Y772..A775 inserted again after A775).
+    Without the reference protein this checks what both notations state: the insertion follows the last
+    duplicated residue, has the duplicated length, and begins and ends with the duplicated end residues."""
+    if a is None or b is None or {a.kind, b.kind} != {"duplication", "insertion"}:
+        return False
+    dup, ins = (a, b) if a.kind == "duplication" else (b, a)
+    length = dup.last - dup.start + 1
+    dup_last_ref = dup.end_ref or dup.ref
+    return (ins.start == dup.last and ins.ref == dup_last_ref and len(ins.alt) == length
+            and ins.alt[0] == dup.ref and ins.alt[-1] == dup_last_ref)
+
+
 def is_egfr_exon20_insertion(gene: str | None, hgvsp: str | None) -> bool:
     """EGFR in-frame insertion, duplication or insertion-type delins within exon 20 (codons 762-823)."""
     return gene == "EGFR" and is_inframe_insertion(hgvsp, EGFR_EXON20)
