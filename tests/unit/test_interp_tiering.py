@@ -125,3 +125,17 @@ def test_no_eu_status_is_invented_where_the_knowledge_does_not_say(kb_with_eu_st
     assert other_tumour.amp_label == "IA" and other_tumour.eu_status is None
     resistance, _ = call(kb_with_eu_status, tree, "COADREAD", "KRAS", "p.Gly12Asp")
     assert resistance.eu_status is None
+
+
+def test_resistance_in_another_tumour_type_is_no_tier_ii_evidence(kb, tree):
+    in_crc, _ = call(kb, tree, "COADREAD", "NRAS", "p.Gln61Lys")
+    in_lung, _ = call(kb, tree, "LUAD", "NRAS", "p.Gln61Lys")
+    assert in_crc.amp_label == "IA" and "cetuximab" in in_crc.therapies_resistant
+    assert in_lung.amp_tier == "III" and not in_lung.evidence
+
+
+def test_a_lineage_specific_row_is_no_evidence_for_other_tumour_types(kb, tree):
+    in_cll, _ = call(kb, tree, "CLLSLL", "TP53", "p.Arg175His")
+    in_breast, _ = call(kb, tree, "BRCA", "TP53", "p.Arg175His")
+    assert in_cll.amp_label == "IA" and "venetoclax" in in_cll.therapies_sensitive
+    assert in_breast.amp_tier == "III" and not in_breast.therapies_other_tumour

@@ -99,6 +99,9 @@ class KbRecord(_Model):
     label_wording: str | None = None  # the biomarker words of the label's indication, verbatim
     approvals: list[Approval] = Field(default_factory=list)
     eu_status: EuStatus | None = None  # what a European board can prescribe on this row's basis
+    # The biomarker selects a therapy only within its tumour types (e.g. TP53 in CLL marks resistance to
+    # chemo-immunotherapy, not a drug target): no evidence for other tumour types (no Tier IIC elsewhere).
+    lineage_specific: bool = False
 
 
 class HotspotCodons(_Model):
@@ -164,7 +167,7 @@ def resolve_exon(match: AlterationMatch, gene: str, exons: dict[tuple[str, int],
 
 ROW_FIELDS = frozenset({"id", "gene", "alteration", "match", "loci", "tumor_types", "tumor_types_excluded",
                         "significance", "therapies", "evidence_level", "amp_level", "escat_tier", "oncogenicity",
-                        "sources", "note", "label_wording", "approvals", "eu_status"})
+                        "sources", "note", "label_wording", "approvals", "eu_status", "lineage_specific"})
 
 
 def _builtin_record(row: dict) -> KbRecord:
@@ -181,7 +184,7 @@ def _builtin_record(row: dict) -> KbRecord:
         evidence_level=row["evidence_level"], amp_level=row["amp_level"], escat_tier=row.get("escat_tier"),
         oncogenicity=row.get("oncogenicity"), citations=row["sources"], note=row.get("note"),
         label_wording=row.get("label_wording"), approvals=[Approval(**a) for a in row.get("approvals", [])],
-        eu_status=row.get("eu_status"),
+        eu_status=row.get("eu_status"), lineage_specific=row.get("lineage_specific", False),
     )
 
 

@@ -115,6 +115,8 @@ def tier(matches: list[RecordMatch], tumour: str, oncotree: OncoTree) -> TierCal
         if not _is_tiering_record(rec):
             continue
         same = applies_to(rec, tumour, oncotree)
+        if not same and (rec.significance in _RESISTANCE or rec.lineage_specific):
+            continue  # AMP level C elsewhere is a therapy that works in another tumour type, not its resistance
         level = "benign" if rec.significance in _BENIGN else _applied_level(rec, same)
         if level is None:
             continue
