@@ -59,6 +59,7 @@ class Outcome:
     level: str | None
     agree: bool
     reason: str = ""
+    cause: str = ""  # the disagreement's class (CAUSES)
 
 
 @dataclass
@@ -158,20 +159,41 @@ def prepare(cases: list[Case], residues: dict[tuple[str, int], str], kb: Knowled
             case.variant, case.tumour = built, case.record.tumor_types[0]
 
 
-def _reason(case: Case, tier: str, level: str | None, kb: KnowledgeBase) -> str:
+CAUSES = {
+    "no_row": "no built-in row for the gene",
+    "drug_not_labelled": "CIViC evidence for drugs no built-in row names for this gene (no label or guideline found)",
+    "representative": "a codon- or gene-level CIViC variant, instantiated as a change outside the labelled ones",
+    "other_tumour": "built-in evidence for this alteration in other tumour types only",
+    "not_covered": "built-in rows for the gene do not cover this alteration",
+    "other": "tier differs otherwise",
+}
+
+
+def _reason(case: Case, tier: str, level: str | None, kb: KnowledgeBase) -> tuple[str, str]:
+    """(cause, the sentence that explains it) for a disagreement."""
     rows = [r for r in kb.by_gene.get(case.record.gene, []) if r.source == "builtin"]
-    if tier == "III":
-        if not rows:
-            return f"no curated built-in row for {case.record.gene}"
-        given = case.variant.hgvsp or case.variant.hgvsc or case.variant.consequence or case.variant.kind
-        return (f"built-in rows for {case.record.gene} do not cover the input built from '{case.record.alteration}' "
-                f"({given})")
+    if not rows:
+        return "no_row", f"no curated built-in row for {case.record.gene}"
+    labelled = {drug.strip().lower() for r in rows for t in r.therapies for drug in t.split("+")}
+    drugs = set(case.record.therapies)
+    if tier != "I" and drugs and not any(d.lower() in labelled or d.lower().split()[0] in labelled for d in drugs):
+        return "drug_not_labelled", (f"CIViC's evidence is for {', '.join(sorted(drugs))}, which no built-in "
+                                     f"{case.record.gene} row names")
+    generic = case.record.match.kind == "oncogenic_mutation" or bool(case.record.match.codons)
+    if tier != "I" and generic:
+        return "representative", (f"'{case.record.alteration}' was instantiated as {case.variant.hgvsp}, outside "
+                                  f"the variants the built-in {case.record.gene} rows name for {case.tumour}")
     if tier == "II" and case.expected_tier == "I":
-        return (f"built-in evidence for {case.record.gene} {case.record.alteration} is for other tumour types "
-                f"than {case.tumour} ({case.record.disease}); or the therapy is not approved there")
+        return "other_tumour", (f"built-in evidence for {case.record.gene} {case.record.alteration} is for other "
+                                f"tumour types than {case.tumour} ({case.record.disease}); or the therapy is not "
+                                "approved there")
+    if tier == "III":
+        given = case.variant.hgvsp or case.variant.hgvsc or case.variant.consequence or case.variant.kind
+        return "not_covered", (f"built-in rows for {case.record.gene} do not cover the input built from "
+                               f"'{case.record.alteration}' ({given})")
     if tier == "I" and case.expected_tier == "II":
-        return f"built-in level A row for {case.record.gene} in {case.tumour}; CIViC assertion is Tier II"
-    return "tier differs"
+        return "other", f"built-in level A row for {case.record.gene} in {case.tumour}; CIViC assertion is Tier II"
+    return "other", "tier differs"
 
 
 def run(cases: list[Case], kb: KnowledgeBase, oncotree: OncoTree, rules: RuleSet, label: str) -> Report:
@@ -188,7 +210,8 @@ def run(cases: list[Case], kb: KnowledgeBase, oncotree: OncoTree, rules: RuleSet
         tier = finding.amp_tier if finding else "III"
         level = finding.amp_level if finding else None
         agree = tier == case.expected_tier
-        report.outcomes.append(Outcome(case, tier, level, agree, "" if agree else _reason(case, tier, level, kb)))
+        cause, reason = ("", "") if agree else _reason(case, tier, level, kb)
+        report.outcomes.append(Outcome(case, tier, level, agree, reason, cause))
     return report
 
 
@@ -331,7 +354,10 @@ def markdown(builtin: Report, consistency: Report) -> str:
     reasons = Counter((c.not_evaluable or "").split(":")[0] for c in builtin.not_evaluable)
     out += ["## Not evaluable", "", f"{len(builtin.not_evaluable)} expert calls could not be turned into a variant input:", ""]
     out += [f"- {n} x {reason}" for reason, n in reasons.most_common()]
-    out += ["", "## Disagreements (built-in curated set)", ""] + [f"- {line}" for line in disagreements(builtin)]
+    causes = Counter(o.cause for o in builtin.outcomes if not o.agree)
+    out += ["", "## Disagreements (built-in curated set)", "", "By cause:", "", "| cause | n |", "|---|---|"]
+    out += [f"| {CAUSES[cause]} | {n} |" for cause, n in causes.most_common()]
+    out += [""] + [f"- {line}" for line in disagreements(builtin)]
     out += ["", "## Disagreements (consistency check with CIViC in the KB)", ""]
     out += [f"- {line}" for line in disagreements(consistency)]
     return "\n".join(out) + "\n"

@@ -32,6 +32,8 @@ def test_every_disagreement_has_a_reason(reports):
     assert len(lines) == 15
     assert all(" - " in line and line.split(" - ", 1)[1] for line in lines)
     assert any(line.startswith("civic:AID9 ACVR1 G328V") for line in lines)
+    causes = {o.case.record.record_id: o.cause for o in builtin.outcomes if not o.agree}
+    assert set(causes.values()) <= set(evaluation.CAUSES) and causes["civic:AID9"] == "no_row"
 
 
 def test_not_evaluable_calls_say_why(reports):
