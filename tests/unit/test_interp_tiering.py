@@ -139,3 +139,9 @@ def test_a_lineage_specific_row_is_no_evidence_for_other_tumour_types(kb, tree):
     in_breast, _ = call(kb, tree, "BRCA", "TP53", "p.Arg175His")
     assert in_cll.amp_label == "IA" and "venetoclax" in in_cll.therapies_sensitive
     assert in_breast.amp_tier == "III" and not in_breast.therapies_other_tumour
+
+
+@pytest.mark.parametrize("tumour, tier", [("COADREAD", "I"), ("SOFT_TISSUE", "I"), ("AML", "II"), ("DLBCLNOS", "II")])
+def test_solid_tumour_agnostic_labels_do_not_cover_haematological_cancers(kb, tree, tumour, tier):
+    fusion, _ = call(kb, tree, tumour, "NTRK1", kind="fusion", partner_gene="ETV6", consequence=None)
+    assert fusion.amp_tier == tier
