@@ -24,8 +24,8 @@ from rich.table import Table
 from contracts.findings import reportable
 from services.annotate import civic_download, kb_store
 from services.annotate.domain import civic
+from services.annotate.domain.disease_mapping import DiseaseMapping
 from services.annotate.domain.knowledge import KNOWLEDGE_DIR, KnowledgeBase
-from services.annotate.domain.oncotree import DiseaseMapping
 from services.annotate.domain.triage import CaseFacts, RuleSet, replay
 from services.annotate.process import load_rules
 from services.common import packed

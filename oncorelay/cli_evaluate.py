@@ -9,12 +9,11 @@ from rich.progress import Progress
 from rich.table import Table
 
 from services.annotate.domain.civic import import_release
+from services.annotate.domain.disease_mapping import DiseaseMapping
 from services.annotate.domain.knowledge import KnowledgeBase
-from services.annotate.domain.oncotree import DiseaseMapping, OncoTree
 from services.annotate.domain.triage import RuleSet
 from services.annotate.domain.truthset import TruthFileError, read_truth
 from services.annotate.evaluation import MAPPING_PATH
-from services.annotate.process import ONCOTREE_TABLE
 from services.annotate.truth_evaluation import (
     TABLE_HEADERS,
     as_json,
@@ -23,6 +22,7 @@ from services.annotate.truth_evaluation import (
     level_notes,
     table,
 )
+from services.common.oncotree import load_oncotree
 
 
 def _knowledge(civic: Path | None) -> tuple[KnowledgeBase, str]:
@@ -50,7 +50,7 @@ def evaluate_command(truth: Path, civic: Path | None, as_json_output: bool) -> N
         text = truth.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
         raise click.ClickException(f"{truth} is not UTF-8 text (byte {error.start}); save it as UTF-8 TSV") from error
-    tree = OncoTree.load_table(ONCOTREE_TABLE)
+    tree = load_oncotree()
     try:
         rows, unevaluable = read_truth(text, tree.__contains__)
     except TruthFileError as error:

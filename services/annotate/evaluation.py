@@ -20,15 +20,16 @@ from pathlib import Path
 
 from contracts.variant import Variant
 from services.annotate.domain.civic import import_release
+from services.annotate.domain.disease_mapping import DiseaseMapping
 from services.annotate.domain.interpret import ResultContext, interpret
 from services.annotate.domain.knowledge import KbRecord, KnowledgeBase
-from services.annotate.domain.oncotree import DiseaseMapping, OncoTree
 from services.annotate.domain.protein import parse_protein
 from services.annotate.domain.triage import RuleSet
 from services.annotate.domain.truthset import read_truth
 from services.annotate.truth_evaluation import TABLE_HEADERS, evaluate_truth
 from services.annotate.truth_evaluation import disagreement_lines as truth_disagreements
 from services.annotate.truth_evaluation import table as truth_table
+from services.common.oncotree import OncoTree, load_oncotree
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -36,7 +37,6 @@ DEFAULT_CIVIC_DIR = SHARED_DATA / "civic"
 DEFAULT_ONCOTREE = SHARED_DATA / "oncotree" / "oncotree_2025_10_03.json"
 MAPPING_PATH = REPO_ROOT / "services" / "annotate" / "knowledge" / "civic_disease_to_oncotree.yaml"
 LABEL_REGRESSION = REPO_ROOT / "services" / "annotate" / "knowledge" / "truth" / "label-regression.tsv"
-ONCOTREE_TABLE = REPO_ROOT / "services" / "common" / "knowledge" / "oncotree.tsv"
 _EVALUATED_SIGNIFICANCE = {"sensitivity", "resistance", "reduced_sensitivity"}
 
 
@@ -308,7 +308,7 @@ TRUTH_SET_FORMAT = [
 
 def label_regression_section() -> list[str]:
     """The project's label regression set run through `oncorelay evaluate`, as markdown lines."""
-    tree = OncoTree.load_table(ONCOTREE_TABLE)
+    tree = load_oncotree()
     rows, unevaluable = read_truth(LABEL_REGRESSION.read_text(), tree.__contains__)
     report = evaluate_truth(rows, unevaluable, KnowledgeBase.build(), tree, RuleSet.load(), "built-in curated set")
     out = ["## The project's label regression set", "",

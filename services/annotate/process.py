@@ -12,7 +12,6 @@ import json
 import logging
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -28,7 +27,6 @@ from services.annotate.domain.interpret import (
 )
 from services.annotate.domain.knowledge import KnowledgeBase
 from services.annotate.domain.longitudinal import LongitudinalSettings, PatientHistory, SpecimenObservation
-from services.annotate.domain.oncotree import OncoTree
 from services.annotate.domain.qc import QcThresholds
 from services.annotate.domain.retier import knowledge_change
 from services.annotate.domain.triage import RuleSet
@@ -37,12 +35,12 @@ from services.common.cases import advance_case_through
 from services.common.keys import VARIANTS_PER_CHUNK
 from services.common.logging import correlate
 from services.common.offload import runner
+from services.common.oncotree import load_oncotree
 from services.common.runtime import TRANSIENT_ERRORS, Publish
 from services.common.settings import Settings
 
 log = logging.getLogger("oncorelay.annotate")
 SERVICE = "annotate"
-ONCOTREE_TABLE = Path(__file__).parents[1] / "common" / "knowledge" / "oncotree.tsv"
 # A result of up to this many variants (one stored chunk; a panel has hundreds) is interpreted on the event
 # loop, a larger one in a worker thread (services.common.offload).
 SMALL_RESULT_VARIANTS = VARIANTS_PER_CHUNK
@@ -64,7 +62,7 @@ class Annotator:
         self.db = db
         self.publish = publish
         self.settings = settings
-        self.oncotree = OncoTree.load_table(ONCOTREE_TABLE)
+        self.oncotree = load_oncotree()
         self.rules = load_rules(settings)
         self.kb = KnowledgeBase.build()
         self.interpret_settings = InterpretSettings(

@@ -8,9 +8,9 @@ from datetime import date
 
 from services.annotate.domain.interpret import Finding, ResultContext, interpret
 from services.annotate.domain.knowledge import KnowledgeBase
-from services.annotate.domain.oncotree import OncoTree
 from services.annotate.domain.triage import RuleSet
 from services.annotate.domain.truthset import Input, TruthRow, Unevaluable, build_input
+from services.common.oncotree import OncoTree
 
 TIER_ORDER = ("I", "II", "III", "IV")
 

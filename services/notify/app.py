@@ -13,11 +13,11 @@ from functools import partial
 from contracts import topics
 from services.common import metrics
 from services.common.mongo import connect, database, ensure_indexes
+from services.common.oncotree import load_oncotree
 from services.common.runtime import Health, declare_topics, publisher, until_done
 from services.common.service import add_ops_pages, create_app
 from services.common.settings import load_settings
 from services.notify.adapters import directory, store
-from services.notify.adapters.oncotree import load_lineage
 from services.notify.api import ClinicianApi, serve
 from services.notify.delivery import Dispatcher
 from services.notify.intake import SERVICE, AlertIntake
@@ -36,7 +36,7 @@ publish = publisher(app, SERVICE)
 deliveries_due = asyncio.Event()
 stream_signal = Signal()
 dispatcher = Dispatcher(db, publish, settings, deliveries_due, stream_signal)
-intake = AlertIntake(db, settings, load_lineage(settings.oncotree_file), dispatcher.take)
+intake = AlertIntake(db, settings, load_oncotree(settings.oncotree_file).lineage, dispatcher.take)
 review = Review(db, publish, settings, deliveries_due, stream_signal)
 api = ClinicianApi(db, review, settings, stream_signal)
 alerts_topic = app.topic(topics.MTB_ALERTS, key_type=bytes, value_type=bytes)

@@ -23,10 +23,9 @@ from contracts import topics
 from contracts.variant import Variant
 from services.annotate.domain.interpret import ResultContext, interpret
 from services.annotate.domain.knowledge import KnowledgeBase
-from services.annotate.domain.oncotree import OncoTree
 from services.annotate.domain.triage import RuleSet
-from services.annotate.process import ONCOTREE_TABLE
 from services.common import packed
+from services.common.oncotree import load_oncotree
 from tests.support.kafka import partition_count, produce
 from tests.support.receiver import WebhookReceiver
 from tests.support.services import REPO, ServiceProcesses, base_env, free_port
@@ -101,7 +100,7 @@ class NotifyStack:
                        hgvsc="ENST00000646891.2:c.1799T>A", consequence="missense_variant", vaf=0.31, depth=400)
         context = ResultContext(result_key=result_key, case_id=case_id, tumor_type="LUAD", specimen_id="SP-1",
                                 collected_on=date(2026, 11, 20), genome_build="GRCh38", panel_size_mb=1.9)
-        interp = interpret(context, [braf], KnowledgeBase.build(), OncoTree.load_table(ONCOTREE_TABLE), RuleSet.load())
+        interp = interpret(context, [braf], KnowledgeBase.build(), load_oncotree(), RuleSet.load())
         self.db.interpretations.insert_one({  # as annotate stores it (services.annotate.store.save_interpretation_once)
             "_id": result_key, "case_id": case_id, "result_id": result_key.split("@")[0], "result_version": 1,
             "annotated_at": now, "interpretation": Binary(packed.pack(interp.model_dump(mode="json"))),

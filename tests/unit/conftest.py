@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from services.annotate.domain.knowledge import KnowledgeBase
-from services.annotate.domain.oncotree import OncoTree
+from services.common.oncotree import OncoTree, load_oncotree
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,4 +27,4 @@ def kb() -> KnowledgeBase:
 @pytest.fixture(scope="module")
 def tree() -> OncoTree:
     """The OncoTree table annotate ships; a module reading a dated OncoTree release overrides it."""
-    return OncoTree.load_table(REPO_ROOT / "services" / "common" / "knowledge" / "oncotree.tsv")
+    return load_oncotree()

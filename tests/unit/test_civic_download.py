@@ -5,7 +5,7 @@ import pytest
 
 from services.annotate.civic_download import DownloadFailed, download_release
 from services.annotate.domain.civic import import_release
-from services.annotate.domain.oncotree import DiseaseMapping
+from services.annotate.domain.disease_mapping import DiseaseMapping
 from services.annotate.evaluation import MAPPING_PATH
 from tests.support.civic_server import civic_downloads
 

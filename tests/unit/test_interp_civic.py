@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from services.annotate.domain.civic import diff, import_release, parse_variant_name
-from services.annotate.domain.oncotree import DiseaseMapping
+from services.annotate.domain.disease_mapping import DiseaseMapping
 
 REPO = Path(__file__).resolve().parents[2]
 CIVIC = REPO.parent / "shared" / "data" / "civic"

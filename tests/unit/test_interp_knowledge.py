@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from services.annotate.domain.knowledge import KnowledgeBase, load_builtin
-from services.annotate.domain.oncotree import OncoTree
+from services.common.oncotree import OncoTree
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO.parent / "shared" / "data"

@@ -12,7 +12,7 @@ from services.annotate.domain.longitudinal import (
     detect,
     track_key,
 )
-from services.annotate.domain.oncotree import OncoTree
+from services.common.oncotree import OncoTree
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 

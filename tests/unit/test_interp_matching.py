@@ -4,9 +4,9 @@ import pytest
 
 from contracts.variant import Variant
 from services.annotate.domain.civic import import_release
+from services.annotate.domain.disease_mapping import DiseaseMapping
 from services.annotate.domain.knowledge import KbRecord, KnowledgeBase
 from services.annotate.domain.matching import VariantView, match_broad, match_specific
-from services.annotate.domain.oncotree import DiseaseMapping
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO.parent / "shared" / "data"

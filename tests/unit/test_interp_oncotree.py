@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from services.annotate.domain.oncotree import DiseaseMapping, OncoTree
+from services.annotate.domain.disease_mapping import DiseaseMapping
+from services.common.oncotree import OncoTree
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO.parent / "shared" / "data"

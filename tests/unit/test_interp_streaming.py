@@ -90,7 +90,7 @@ def test_notify_reads_the_stored_interpretation_as_annotate_writes_it(kb, tree):
 def civic_variants():
     """The variants of CIViC's expert calls (real, named alterations across many genes) and the CIViC release."""
     from services.annotate.domain.civic import import_release
-    from services.annotate.domain.oncotree import DiseaseMapping
+    from services.annotate.domain.disease_mapping import DiseaseMapping
     from services.annotate.evaluation import DEFAULT_CIVIC_DIR, MAPPING_PATH, _reference_residues, expert_cases, prepare
 
     civic = import_release(DEFAULT_CIVIC_DIR, DiseaseMapping.load(MAPPING_PATH))

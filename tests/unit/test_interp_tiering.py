@@ -4,11 +4,12 @@ import pytest
 
 from contracts.variant import Variant
 from services.annotate.domain.civic import import_release
+from services.annotate.domain.disease_mapping import DiseaseMapping
 from services.annotate.domain.knowledge import KnowledgeBase
 from services.annotate.domain.matching import VariantView, match_broad, match_specific
 from services.annotate.domain.oncogenicity import classify
-from services.annotate.domain.oncotree import DiseaseMapping, OncoTree
 from services.annotate.domain.tiering import tier
+from services.common.oncotree import OncoTree
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO.parent / "shared" / "data"

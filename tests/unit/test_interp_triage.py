@@ -8,8 +8,8 @@ from contracts.variant import Variant
 from services.annotate.domain.amendment import ClinicalSnapshot, compare
 from services.annotate.domain.interpret import ResultContext, case_facts, interpret
 from services.annotate.domain.longitudinal import ObservedVariant, PatientHistory, SpecimenObservation
-from services.annotate.domain.oncotree import OncoTree
 from services.annotate.domain.triage import CaseFacts, FindingFact, RuleSet, decide, replay
+from services.common.oncotree import OncoTree
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from services.notify.adapters.oncotree import load_lineage
+from services.common.oncotree import load_oncotree
 from services.notify.domain.routing import AlertFacts, Channel, Subscription, Team, matches, route, subscription_problem
 
 ONCOTREE = Path(__file__).resolve().parents[3] / "shared" / "data" / "oncotree" / "oncotree_2025_10_03.json"
@@ -45,7 +45,7 @@ def test_tumour_type_filter_is_exact_without_oncotree():
 @pytest.mark.parametrize("code, expected", [("LUAD", True), ("LUSC", True), ("NSCLC", True), ("COAD", False),
                                             ("SCLC", False), ("NOT-A-CODE", False)])
 def test_tumour_type_filter_follows_oncotree_lineage(code, expected):
-    for lineage in (load_lineage(str(ONCOTREE)), load_lineage(None)):  # a release JSON, and the shipped table
+    for lineage in (load_oncotree(ONCOTREE).lineage, load_oncotree(None).lineage):  # a release JSON, and the shipped table
         assert matches(_sub(tumor_types=frozenset({"NSCLC"})), AlertFacts("HOSP-GENT", code, "routine"), lineage) is expected
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from services.annotate.domain.disease_mapping import DiseaseMapping
 from services.annotate.domain.knowledge import AlterationMatch, GenomicLocus, KbRecord
-from services.annotate.domain.oncotree import DiseaseMapping
 from services.annotate.domain.protein import parse_protein, short_form
 
 # CIViC evidence level -> AMP/ASCO/CAP 2017 level (Li et al., J Mol Diagn 2017, PMID:27993330). CIViC A (validated,

@@ -29,11 +29,11 @@ from services.annotate.domain.longitudinal import (
     SpecimenObservation,
 )
 from services.annotate.domain.matching import RecordMatch, VariantView, match_broad, match_specific
-from services.annotate.domain.oncotree import OncoTree
 from services.annotate.domain.qc import QcAssessment, QcThresholds
 from services.annotate.domain.tiering import EvidenceRef, TierCall, tier
 from services.annotate.domain.tmb import TmbResult
 from services.annotate.domain.triage import CaseFacts, FindingFact, RuleSet, TriageDecision
+from services.common.oncotree import OncoTree
 
 _TIER_ORDER = {"I": 0, "II": 1, "III": 2, "IV": 3}
 SMALL_VARIANT_KINDS = frozenset({"snv", "mnv", "indel"})

@@ -16,8 +16,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from services.annotate.domain.knowledge import ResistanceContext
-from services.annotate.domain.oncotree import OncoTree
 from services.annotate.domain.protein import parse_protein, short_form
+from services.common.oncotree import OncoTree
 
 
 class ObservedVariant(BaseModel):

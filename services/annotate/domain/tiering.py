@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from services.annotate.domain.knowledge import KbRecord
 from services.annotate.domain.matching import RecordMatch
-from services.annotate.domain.oncotree import OncoTree
+from services.common.oncotree import OncoTree
 
 TIERED_EVIDENCE = {"predictive", "prognostic", "diagnostic"}
 _BENIGN = {"benign", "likely_benign"}

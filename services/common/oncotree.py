@@ -1,16 +1,17 @@
-"""OncoTree tumour types with their ancestry (OncoTree, Kundra et al., JCO Clin Cancer Inform 2021; CC BY 4.0).
+"""OncoTree tumour types with their ancestry (OncoTree, Kundra et al., JCO Clin Cancer Inform 2021; CC BY 4.0),
+for annotate (evidence for NSCLC applies to LUAD) and notify (a subscription to NSCLC receives LUAD).
 
 The tree is read from a release JSON (e.g. oncotree_2025_10_03.json) or from the table oncorelay ships,
-services/common/knowledge/oncotree.tsv (shared with notify), which `write_table` derives from a release JSON (attribution kept in its header).
+services/common/knowledge/oncotree.tsv, which `write_table` derives from a release JSON (attribution kept in its
+header).
 """
 
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 ROOT = "TISSUE"
+SHIPPED_TABLE = Path(__file__).resolve().parent / "knowledge" / "oncotree.tsv"
 
 
 @dataclass(frozen=True)
@@ -89,26 +90,14 @@ class OncoTree:
         """True when `code` is `of` or lies below it (LUAD is within NSCLC; anything is within TISSUE)."""
         return of in self.ancestors(code)
 
+    def lineage(self, code: str) -> tuple[str, ...]:
+        """The code and its ancestors; the code alone when this release does not know it."""
+        return self.ancestors(code) or (code,)
+
     def name(self, code: str) -> str:
         return self.nodes[code].name if code in self.nodes else code
 
 
-@dataclass(frozen=True)
-class DiseaseMapping:
-    """CIViC disease (DOID / name) -> OncoTree code; each row of the YAML names the OncoTree node it chose."""
-
-    by_doid: dict[str, str]
-    by_name: dict[str, str]
-
-    @classmethod
-    def load(cls, path: str | Path) -> "DiseaseMapping":
-        rows = yaml.safe_load(Path(path).read_text())["mappings"]
-        by_doid = {str(r["doid"]): r["oncotree_code"] for r in rows if r.get("doid")}
-        by_name = {r["civic_disease"].lower(): r["oncotree_code"] for r in rows}
-        return cls(by_doid, by_name)
-
-    def code_for(self, disease: str | None, doid: str | None = None) -> str | None:
-        """OncoTree code for a CIViC disease, by DOID first, then by name; None when unmapped."""
-        if doid and str(doid) in self.by_doid:
-            return self.by_doid[str(doid)]
-        return self.by_name.get((disease or "").strip().lower())
+def load_oncotree(release_json: str | Path | None = None) -> OncoTree:
+    """The OncoTree release JSON at `release_json`, or the table oncorelay ships."""
+    return OncoTree.load(release_json) if release_json else OncoTree.load_table(SHIPPED_TABLE)
