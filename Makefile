@@ -36,7 +36,7 @@ chaos:    ## fault run on a private stack: SIGKILLs, broker and DB restarts; ARG
 evaluate:  ## the label regression set, then interpretation vs CIViC expert calls; CIVIC_DIR=... for another export
 	bash infra/install.sh
 	.venv/bin/python -m oncorelay.cli evaluate services/annotate/knowledge/truth/label-regression.tsv
-	.venv/bin/python -m services.annotate.evaluation $(CIVIC_DIR)
+	.venv/bin/python -m oncorelay.civic_evaluation $(CIVIC_DIR)
 
 clean: down  ## remove data, pids and logs; keep the jar/binary/venv caches
 	infra_dir="$${ONCORELAY_INFRA_DIR:-.infra}"; \

@@ -24,8 +24,8 @@ from rich.table import Table
 from contracts.findings import reportable
 from services.annotate import civic_download, kb_store
 from services.annotate.domain import civic
-from services.annotate.domain.disease_mapping import DiseaseMapping
-from services.annotate.domain.knowledge import KNOWLEDGE_DIR, KnowledgeBase
+from services.annotate.domain.disease_mapping import SHIPPED_MAPPING, DiseaseMapping
+from services.annotate.domain.knowledge import KnowledgeBase
 from services.annotate.domain.triage import CaseFacts, RuleSet, replay
 from services.annotate.process import load_rules
 from services.common import packed
@@ -33,7 +33,6 @@ from services.common.mongo import connect, database
 from services.common.settings import load_settings
 
 console = Console(stderr=True)
-DISEASE_MAPPING = KNOWLEDGE_DIR / "civic_disease_to_oncotree.yaml"
 
 
 def run_with_db(coroutine_function):
@@ -94,7 +93,7 @@ def update_civic(release: str) -> None:
 def _import_release(directory: Path) -> None:
     with console.status(f"reading CIViC export in {directory}"):
         try:
-            imported = civic.import_release(directory, DiseaseMapping.load(DISEASE_MAPPING))
+            imported = civic.import_release(directory, DiseaseMapping.load(SHIPPED_MAPPING))
         except (OSError, UnicodeDecodeError) as error:
             raise click.ClickException(f"cannot read the CIViC export in {directory}: {error}") from error
     for warning in imported.warnings[:10]:

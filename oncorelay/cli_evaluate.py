@@ -8,13 +8,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from services.annotate.domain.civic import import_release
-from services.annotate.domain.disease_mapping import DiseaseMapping
-from services.annotate.domain.knowledge import KnowledgeBase
-from services.annotate.domain.triage import RuleSet
-from services.annotate.domain.truthset import TruthFileError, read_truth
-from services.annotate.evaluation import MAPPING_PATH
-from services.annotate.truth_evaluation import (
+from oncorelay.truth_evaluation import (
     TABLE_HEADERS,
     as_json,
     disagreement_lines,
@@ -22,6 +16,11 @@ from services.annotate.truth_evaluation import (
     level_notes,
     table,
 )
+from services.annotate.domain.civic import import_release
+from services.annotate.domain.disease_mapping import SHIPPED_MAPPING, DiseaseMapping
+from services.annotate.domain.knowledge import KnowledgeBase
+from services.annotate.domain.triage import RuleSet
+from services.annotate.domain.truthset import TruthFileError, read_truth
 from services.common.oncotree import load_oncotree
 
 
@@ -29,7 +28,7 @@ def _knowledge(civic: Path | None) -> tuple[KnowledgeBase, str]:
     if civic is None:
         return KnowledgeBase.build(), "built-in curated set"
     try:
-        release = import_release(civic, DiseaseMapping.load(MAPPING_PATH))
+        release = import_release(civic, DiseaseMapping.load(SHIPPED_MAPPING))
     except (OSError, ValueError) as error:
         raise click.ClickException(f"cannot import the CIViC release in {civic}: {error}") from error
     return (KnowledgeBase.build(civic_records=release.records, civic_release=release.release),

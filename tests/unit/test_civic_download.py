@@ -5,8 +5,7 @@ import pytest
 
 from services.annotate.civic_download import DownloadFailed, download_release
 from services.annotate.domain.civic import import_release
-from services.annotate.domain.disease_mapping import DiseaseMapping
-from services.annotate.evaluation import MAPPING_PATH
+from services.annotate.domain.disease_mapping import SHIPPED_MAPPING, DiseaseMapping
 from tests.support.civic_server import civic_downloads
 
 MIB = 1024**2
@@ -18,7 +17,7 @@ def test_a_release_is_downloaded_checked_and_imports(shared_data, tmp_path):
     assert sorted(f.name for f in files) == ["01-Aug-2021-AssertionSummaries.tsv",
                                              "01-Aug-2021-ClinicalEvidenceSummaries.tsv",
                                              "01-Aug-2021-VariantSummaries.tsv"]
-    assert import_release(tmp_path, DiseaseMapping.load(MAPPING_PATH)).counts == {
+    assert import_release(tmp_path, DiseaseMapping.load(SHIPPED_MAPPING)).counts == {
         "variant": 1469, "evidence": 3650, "assertion": 18}
 
 
@@ -29,7 +28,7 @@ def test_a_release_with_only_its_evidence_file_and_a_nightly_saved_under_its_dat
                                  progress=lambda kind, done, total: seen.append((kind, done, total)))
     assert [f.name for f in files] == ["nightly-2026-12-03-ClinicalEvidenceSummaries.tsv"]
     assert seen[-1][0] == "ClinicalEvidenceSummaries" and seen[-1][1] == seen[-1][2] == files[0].stat().st_size
-    assert import_release(tmp_path, DiseaseMapping.load(MAPPING_PATH)).release == "nightly-2026-12-03"
+    assert import_release(tmp_path, DiseaseMapping.load(SHIPPED_MAPPING)).release == "nightly-2026-12-03"
 
 
 @pytest.mark.parametrize("pages, release, message", [

@@ -4,7 +4,7 @@ matching or the tiering changed, and docs/evaluation.md should be regenerated.""
 
 import pytest
 
-from services.annotate import evaluation
+from oncorelay import civic_evaluation as evaluation
 
 
 @pytest.fixture(scope="module")

@@ -89,11 +89,11 @@ def test_notify_reads_the_stored_interpretation_as_annotate_writes_it(kb, tree):
 @pytest.fixture(scope="module")
 def civic_variants():
     """The variants of CIViC's expert calls (real, named alterations across many genes) and the CIViC release."""
+    from oncorelay.civic_evaluation import DEFAULT_CIVIC_DIR, _reference_residues, expert_cases, prepare
     from services.annotate.domain.civic import import_release
-    from services.annotate.domain.disease_mapping import DiseaseMapping
-    from services.annotate.evaluation import DEFAULT_CIVIC_DIR, MAPPING_PATH, _reference_residues, expert_cases, prepare
+    from services.annotate.domain.disease_mapping import SHIPPED_MAPPING, DiseaseMapping
 
-    civic = import_release(DEFAULT_CIVIC_DIR, DiseaseMapping.load(MAPPING_PATH))
+    civic = import_release(DEFAULT_CIVIC_DIR, DiseaseMapping.load(SHIPPED_MAPPING))
     cases = expert_cases(civic.records)
     prepare(cases, _reference_residues(civic.records), KnowledgeBase.build())
     return [c.variant for c in cases if c.variant is not None], civic

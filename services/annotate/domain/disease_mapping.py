@@ -5,6 +5,8 @@ from pathlib import Path
 
 import yaml
 
+SHIPPED_MAPPING = Path(__file__).resolve().parents[1] / "knowledge" / "civic_disease_to_oncotree.yaml"
+
 
 @dataclass(frozen=True)
 class DiseaseMapping:
