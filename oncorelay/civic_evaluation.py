@@ -13,15 +13,16 @@ disease = Tier I in that disease (AMP Tier I: level A/B evidence, Li et al. 2017
 """
 
 import argparse
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from contracts.variant import Variant
-from oncorelay.truth_evaluation import TABLE_HEADERS, evaluate_truth
+from oncorelay.truth_evaluation import TABLE_HEADERS, evaluate_truth, tally
+from oncorelay.truth_evaluation import agreement_line as _agreement_line
 from oncorelay.truth_evaluation import disagreement_lines as truth_disagreements
-from oncorelay.truth_evaluation import table as truth_table
+from oncorelay.truth_evaluation import table as agreement_table
 from services.annotate.domain.civic import import_release
 from services.annotate.domain.disease_mapping import SHIPPED_MAPPING, DiseaseMapping
 from services.annotate.domain.interpret import ResultContext, interpret
@@ -72,12 +73,7 @@ class Report:
         return 100.0 * sum(o.agree for o in self.outcomes) / len(self.outcomes) if self.outcomes else 0.0
 
     def per_tier(self) -> dict[str, Counter]:
-        table: dict[str, Counter] = defaultdict(Counter)
-        for o in self.outcomes:
-            key = f"{o.case.expected_tier}{o.case.expected_level or ''}"
-            table[key][o.tier] += 1
-            table[key]["agree"] += o.agree
-        return dict(sorted(table.items()))
+        return tally((f"{o.case.expected_tier}{o.case.expected_level or ''}", o.tier, o.agree) for o in self.outcomes)
 
 
 def expert_cases(records: list[KbRecord]) -> list[Case]:
@@ -229,19 +225,11 @@ def evaluate(civic_dir: Path = DEFAULT_CIVIC_DIR, oncotree_path: Path = DEFAULT_
 
 
 def agreement_line(report: Report) -> str:
-    return f"agreement: {report.agreement:.1f}% (n={len(report.outcomes)})"
+    return _agreement_line(sum(o.agree for o in report.outcomes), len(report.outcomes))
 
 
 def table_rows(report: Report) -> list[list[str]]:
-    rows = []
-    for expected, counts in report.per_tier().items():
-        n = sum(v for k, v in counts.items() if k != "agree")
-        rows.append([expected, str(n), str(counts["I"]), str(counts["II"]), str(counts["III"]), str(counts["IV"]),
-                     f"{100.0 * counts['agree'] / n:.1f}%"])
-    return rows
-
-
-HEADERS = ["expected", "n", "ours I", "ours II", "ours III", "ours IV", "agreement"]
+    return agreement_table(report.per_tier())
 
 
 def _print_table(report: Report) -> None:
@@ -250,11 +238,11 @@ def _print_table(report: Report) -> None:
         from rich.table import Table
     except ImportError:  # plain text when rich is missing
         print(report.label)
-        for row in [HEADERS, *table_rows(report)]:
+        for row in [TABLE_HEADERS, *table_rows(report)]:
             print("  ".join(f"{c:>9}" for c in row))
         return
     table = Table(title=report.label)
-    for h in HEADERS:
+    for h in TABLE_HEADERS:
         table.add_column(h, justify="right")
     for row in table_rows(report):
         table.add_row(*row)
@@ -317,7 +305,7 @@ def label_regression_section() -> list[str]:
            "independent benchmark, since the curated rows were written from the same labels. Run it with",
            "`oncorelay evaluate services/annotate/knowledge/truth/label-regression.tsv` (also part of `make evaluate`).", "",
            "| " + " | ".join(TABLE_HEADERS) + " |", "|" + "---|" * len(TABLE_HEADERS)]
-    out += ["| " + " | ".join(row) + " |" for row in truth_table(report)]
+    out += ["| " + " | ".join(row) + " |" for row in agreement_table(report.per_tier())]
     out += ["", f"`{report.agreement_line()}`", ""]
     out += [f"- {line}" for line in truth_disagreements(report)] or ["No disagreement."]
     return out + [""]
@@ -347,7 +335,7 @@ def markdown(builtin: Report, consistency: Report) -> str:
            "- Not evaluable: expression, methylation, rsIDs, combinations, FLT3-ITD and similar names that no DNA",
            "  variant input represents, and diseases without an OncoTree mapping.", ""]
     for report in (builtin, consistency):
-        out += [f"## {report.label}", "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+        out += [f"## {report.label}", "", "| " + " | ".join(TABLE_HEADERS) + " |", "|" + "---|" * len(TABLE_HEADERS)]
         out += ["| " + " | ".join(row) + " |" for row in table_rows(report)]
         out += ["", f"`{agreement_line(report)}`", ""]
     reasons = Counter((c.not_evaluable or "").split(":")[0] for c in builtin.not_evaluable)

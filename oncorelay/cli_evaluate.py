@@ -67,7 +67,7 @@ def evaluate_command(truth: Path, civic: Path | None, as_json_output: bool) -> N
     grid = Table(title=f"{truth.name}: oncorelay ({knowledge}) vs expected tiers")
     for header in TABLE_HEADERS:
         grid.add_column(header, justify="right")
-    for row in table(report):
+    for row in table(report.per_tier()):
         grid.add_row(*row)
     out.print(grid)
     for title, lines in (("disagreements", disagreement_lines(report)),

@@ -3,6 +3,7 @@ compared tier by tier. A row agrees when oncorelay's AMP/ASCO/CAP tier is the ex
 within the same tier is listed as a note, not counted as a disagreement."""
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -13,6 +14,32 @@ from services.annotate.domain.truthset import Input, TruthRow, Unevaluable, buil
 from services.common.oncotree import OncoTree
 
 TIER_ORDER = ("I", "II", "III", "IV")
+TABLE_HEADERS = ["expected", "n", "ours I", "ours II", "ours III", "ours IV", "agreement"]
+
+
+def tally(calls: Iterable[tuple[str, str, bool]]) -> dict[str, Counter]:
+    """(expected, oncorelay's tier, agrees) triples -> expected -> counts of oncorelay's tiers and "agree",
+    in the order the expected values sort."""
+    table: dict[str, Counter] = {}
+    for expected, tier, agrees in calls:
+        counts = table.setdefault(expected, Counter())
+        counts[tier] += 1
+        counts["agree"] += agrees
+    return dict(sorted(table.items()))
+
+
+def table(per_tier: dict[str, Counter]) -> list[list[str]]:
+    """Rows of the per-tier agreement table: expected, n, oncorelay's I..IV, agreement."""
+    out = []
+    for expected, counts in per_tier.items():
+        n = sum(counts[t] for t in TIER_ORDER)
+        out.append([expected, str(n), *(str(counts[t]) for t in TIER_ORDER), f"{100.0 * counts['agree'] / n:.1f}%"])
+    return out
+
+
+def agreement_line(agreeing: int, n: int) -> str:
+    """The last line of every evaluation: 'agreement: NN.N% (n=N)'."""
+    return f"agreement: {100.0 * agreeing / n if n else 0.0:.1f}% (n={n})"
 
 
 @dataclass(frozen=True)
@@ -42,15 +69,10 @@ class TruthReport:
 
     def per_tier(self) -> dict[str, Counter]:
         """Expected tier -> counts of oncorelay's tiers (and "agree")."""
-        table: dict[str, Counter] = {}
-        for j in self.judged:
-            counts = table.setdefault(j.row.expected_tier, Counter())
-            counts[j.tier] += 1
-            counts["agree"] += j.agrees
-        return {tier: table[tier] for tier in TIER_ORDER if tier in table}
+        return tally((j.row.expected_tier, j.tier, j.agrees) for j in self.judged)
 
     def agreement_line(self) -> str:
-        return f"agreement: {self.agreement:.1f}% (n={len(self.judged)})"
+        return agreement_line(sum(j.agrees for j in self.judged), len(self.judged))
 
 
 def _call(row: TruthRow, given: Input, kb: KnowledgeBase, tree: OncoTree, rules: RuleSet) -> Finding | None:
@@ -93,18 +115,6 @@ def evaluate_truth(rows: list[TruthRow], unevaluable: list[Unevaluable], kb: Kno
         progress()
     report.unevaluable.sort(key=lambda u: u.line)
     return report
-
-
-def table(report: TruthReport) -> list[list[str]]:
-    """Rows of the per-tier agreement table: expected, n, oncorelay's I..IV, agreement."""
-    out = []
-    for expected, counts in report.per_tier().items():
-        n = sum(counts[t] for t in TIER_ORDER)
-        out.append([expected, str(n), *(str(counts[t]) for t in TIER_ORDER), f"{100.0 * counts['agree'] / n:.1f}%"])
-    return out
-
-
-TABLE_HEADERS = ["expected", "n", "ours I", "ours II", "ours III", "ours IV", "agreement"]
 
 
 def disagreement_lines(report: TruthReport) -> list[str]:
