@@ -55,7 +55,7 @@ def test_tumour_agnostic_label_excludes_colorectal_but_crc_row_applies(kb, tree)
     result, _ = call(kb, tree, "COAD", "BRAF", "p.V600E")
     applied = {e.record_id: e.same_tumour_type for e in result.evidence}
     assert applied["BI-BRAF-V600E-AGNOSTIC"] is False and applied["BI-BRAF-V600E-CRC"] is True
-    assert result.therapies_sensitive == ["encorafenib + cetuximab"]
+    assert result.therapies_sensitive[:2] == ["encorafenib + cetuximab", "encorafenib + cetuximab + mfolfox6"]
     agnostic, _ = call(kb, tree, "CHOL", "BRAF", "p.V600E")
     assert (agnostic.amp_label, agnostic.escat_tier) == ("IA", "I-C")
 
