@@ -46,7 +46,7 @@ def test_documents_are_mongodb_safe_and_round_trip(builtin):
     for doc in [meta, *docs]:
         list(_walk(doc))
     again = KnowledgeBase.from_documents(meta, [{**d, "_id": i} for i, d in enumerate(docs)])
-    assert again.version == kb.version == "builtin-2026.12-2"
+    assert again.version == kb.version == "builtin-2026.12-3"
     assert again.records == kb.records
 
 
@@ -54,7 +54,7 @@ def test_version_includes_the_civic_release_and_a_content_hash(builtin):
     records, reference = builtin
     civic = [records[0].model_copy(update={"record_id": "civic:EID1", "source": "civic"})]
     kb = KnowledgeBase(records + civic, reference, civic_release="01-Aug-2021")
-    assert kb.version.startswith("builtin-2026.12-2+civic-01-Aug-2021-")
+    assert kb.version.startswith("builtin-2026.12-3+civic-01-Aug-2021-")
     changed = [civic[0].model_copy(update={"rating": 5})]
     assert KnowledgeBase(records + changed, reference, "01-Aug-2021").version != kb.version
 

@@ -146,3 +146,14 @@ def test_a_lineage_specific_row_is_no_evidence_for_other_tumour_types(kb, tree):
 def test_solid_tumour_agnostic_labels_do_not_cover_haematological_cancers(kb, tree, tumour, tier):
     fusion, _ = call(kb, tree, tumour, "NTRK1", kind="fusion", partner_gene="ETV6", consequence=None)
     assert fusion.amp_tier == tier
+
+
+@pytest.mark.parametrize("hgvsp, resistant, not_resistant", [
+    ("p.Phe317Leu", "dasatinib", "nilotinib"),
+    ("p.Glu255Lys", "nilotinib", "dasatinib"),
+    ("p.Val299Leu", "bosutinib", "nilotinib"),
+])
+def test_abl1_kinase_domain_resistance_is_kept_per_inhibitor(kb, tree, hgvsp, resistant, not_resistant):
+    result, _ = call(kb, tree, "CML", "ABL1", hgvsp)
+    assert result.amp_tier == "I" and resistant in result.therapies_resistant
+    assert not_resistant not in result.therapies_resistant
