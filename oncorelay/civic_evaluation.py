@@ -68,10 +68,6 @@ class Report:
     outcomes: list[Outcome] = field(default_factory=list)
     not_evaluable: list[Case] = field(default_factory=list)
 
-    @property
-    def agreement(self) -> float:
-        return 100.0 * sum(o.agree for o in self.outcomes) / len(self.outcomes) if self.outcomes else 0.0
-
     def per_tier(self) -> dict[str, Counter]:
         return tally((f"{o.case.expected_tier}{o.case.expected_level or ''}", o.tier, o.agree) for o in self.outcomes)
 
@@ -318,7 +314,8 @@ def _level_agreement(report: Report, expected: str) -> float | None:
 
 def _targets(builtin: Report) -> list[str]:
     """The targets and whether this run meets them (level A >= 90%, overall >= 80%)."""
-    level_a, overall = _level_agreement(builtin, "IA"), builtin.agreement
+    level_a = _level_agreement(builtin, "IA")
+    overall = 100.0 * sum(o.agree for o in builtin.outcomes) / len(builtin.outcomes) if builtin.outcomes else 0.0
     verdict = [f"level A {level_a:.1f}% ({'met' if level_a >= 90 else 'not met'})" if level_a is not None
                else "no level A call", f"overall {overall:.1f}% ({'met' if overall >= 80 else 'not met'})"]
     return ["- Targets: at least 90% on CIViC level A and 80% overall with the built-in set alone. This run: "
