@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from contracts.variant import Variant
-from oncorelay.truth_evaluation import TABLE_HEADERS, evaluate_truth, tally
+from oncorelay.truth_evaluation import TABLE_HEADERS, evaluate_truth, percent, tally, tier_agreement
 from oncorelay.truth_evaluation import agreement_line as _agreement_line
 from oncorelay.truth_evaluation import disagreement_lines as truth_disagreements
 from oncorelay.truth_evaluation import table as agreement_table
@@ -307,15 +307,11 @@ def label_regression_section() -> list[str]:
     return out + [""]
 
 
-def _level_agreement(report: Report, expected: str) -> float | None:
-    counts = report.per_tier().get(expected)
-    return 100.0 * counts["agree"] / sum(counts[t] for t in ("I", "II", "III", "IV")) if counts else None
-
-
 def _targets(builtin: Report) -> list[str]:
     """The targets and whether this run meets them (level A >= 90%, overall >= 80%)."""
-    level_a = _level_agreement(builtin, "IA")
-    overall = 100.0 * sum(o.agree for o in builtin.outcomes) / len(builtin.outcomes) if builtin.outcomes else 0.0
+    counts = builtin.per_tier().get("IA")
+    level_a = tier_agreement(counts)[1] if counts else None
+    overall = percent(sum(o.agree for o in builtin.outcomes), len(builtin.outcomes))
     verdict = [f"level A {level_a:.1f}% ({'met' if level_a >= 90 else 'not met'})" if level_a is not None
                else "no level A call", f"overall {overall:.1f}% ({'met' if overall >= 80 else 'not met'})"]
     return ["- Targets: at least 90% on CIViC level A and 80% overall with the built-in set alone. This run: "

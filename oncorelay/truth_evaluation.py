@@ -28,18 +28,29 @@ def tally(calls: Iterable[tuple[str, str, bool]]) -> dict[str, Counter]:
     return dict(sorted(table.items()))
 
 
+def percent(agreeing: int, n: int) -> float:
+    """Agreement in percent; 0 when nothing was evaluated."""
+    return 100.0 * agreeing / n if n else 0.0
+
+
+def tier_agreement(counts: Counter) -> tuple[int, float]:
+    """(n, agreement %) of one expected tier's counts from `tally`."""
+    n = sum(counts[t] for t in TIER_ORDER)
+    return n, percent(counts["agree"], n)
+
+
 def table(per_tier: dict[str, Counter]) -> list[list[str]]:
     """Rows of the per-tier agreement table: expected, n, oncorelay's I..IV, agreement."""
     out = []
     for expected, counts in per_tier.items():
-        n = sum(counts[t] for t in TIER_ORDER)
-        out.append([expected, str(n), *(str(counts[t]) for t in TIER_ORDER), f"{100.0 * counts['agree'] / n:.1f}%"])
+        n, agreement = tier_agreement(counts)
+        out.append([expected, str(n), *(str(counts[t]) for t in TIER_ORDER), f"{agreement:.1f}%"])
     return out
 
 
 def agreement_line(agreeing: int, n: int) -> str:
     """The last line of every evaluation: 'agreement: NN.N% (n=N)'."""
-    return f"agreement: {100.0 * agreeing / n if n else 0.0:.1f}% (n={n})"
+    return f"agreement: {percent(agreeing, n):.1f}% (n={n})"
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,7 @@ class TruthReport:
 
     @property
     def agreement(self) -> float:
-        return 100.0 * sum(j.agrees for j in self.judged) / len(self.judged) if self.judged else 0.0
+        return percent(sum(j.agrees for j in self.judged), len(self.judged))
 
     def per_tier(self) -> dict[str, Counter]:
         """Expected tier -> counts of oncorelay's tiers (and "agree")."""

@@ -11,7 +11,7 @@ from services.annotate.domain.protein import (
     in_codon_range,
     is_egfr_exon19_deletion,
     is_egfr_exon20_insertion,
-    is_inframe_deletion,
+    is_inframe_deletion_within,
     is_inframe_insertion,
     is_met_exon14_skipping,
     is_truncating,
@@ -147,9 +147,7 @@ def matches_class(match: AlterationMatch, view: VariantView, oncogenic: bool = F
         region = (match.codons[0], match.codons[-1]) if match.codons else None
         return "class:inframe_insertion" if is_inframe_insertion(v.hgvsp, region) else None
     if kind == "inframe_deletion":  # codons: the first and last codon of the region
-        change = view.change
-        hit = change is not None and is_inframe_deletion(change) and match.codons[0] <= change.start \
-            and change.last <= match.codons[-1]
+        hit = is_inframe_deletion_within(v.hgvsp, (match.codons[0], match.codons[-1]))
         return "class:inframe_deletion" if hit else None
     if kind == "met_exon14_skipping":
         hit = is_met_exon14_skipping(v.gene, v.consequence, v.hgvsc, v.chrom, v.pos, view.build)

@@ -133,13 +133,15 @@ def is_inframe_deletion(change: ProteinChange) -> bool:
     return change.kind in {"deletion", "delins"} and (change.kind == "deletion" or len(change.alt) < change.last - change.start + 1)
 
 
+def is_inframe_deletion_within(hgvsp: str | None, codons: tuple[int, int]) -> bool:
+    """An in-frame deletion or deletion-type delins (fewer residues in than out) wholly within the codons."""
+    change = parse_protein(hgvsp)
+    return change is not None and is_inframe_deletion(change) and codons[0] <= change.start and change.last <= codons[1]
+
+
 def is_egfr_exon19_deletion(gene: str | None, hgvsp: str | None) -> bool:
     """EGFR in-frame deletion (or deletion-insertion) wholly within exon 19 (codons 729-761)."""
-    if gene != "EGFR":
-        return False
-    change = parse_protein(hgvsp)
-    return (change is not None and is_inframe_deletion(change)
-            and EGFR_EXON19[0] <= change.start and change.last <= EGFR_EXON19[1])
+    return gene == "EGFR" and is_inframe_deletion_within(hgvsp, EGFR_EXON19)
 
 
 def is_inframe_insertion(hgvsp: str | None, codons: tuple[int, int] | None = None) -> bool:
