@@ -5,7 +5,7 @@ take scheduler noise out of a CPU-bound loop):
 - bare: `for record in pysam.VariantFile(path)`, touching nothing (the issue's baseline);
 - fields: the same loop reading what a Variant carries (CHROM, POS, REF, ALT, FILTER, INFO/CSQ,
   tumour FORMAT AD/AF/DP), i.e. the least any pysam-based parser must do (context only);
-- ingest: services.ingest.vcf.loader.open_vcf(...).variants() and the conversion of each Variant
+- ingest: services.ingest.adapters.vcf.loader.open_vcf(...).variants() and the conversion of each Variant
   to the document ingest stores (loader.variant_document); encoding chunks for storage is not parsing
   and is left out (flow.py measures it with the rest of the pipeline).
 parse_ratio = ingest records/s / bare records/s.
@@ -18,7 +18,7 @@ import pysam
 from rich.progress import Progress
 
 from services.common.settings import Settings
-from services.ingest.vcf.loader import open_vcf, variant_document
+from services.ingest.adapters.vcf.loader import open_vcf, variant_document
 
 
 def bare(path: Path) -> int:

@@ -24,7 +24,7 @@ if [[ ! -x $PY ]]; then
   log "creating virtualenv $VENV"
   "$(command -v python3.11 || command -v python3)" -m venv "$VENV"
 fi
-want=$(hash_of pyproject.toml setup.py services/ingest/vcf/_fastpath.pyx)
+want=$(hash_of pyproject.toml setup.py services/ingest/adapters/vcf/_fastpath.pyx)
 stamp="$VENV/.oncorelay-installed"
 if [[ $(cat "$stamp" 2>/dev/null) != "$want" ]]; then
   log "pip install -e .[dev] (pyproject.toml, setup.py or _fastpath.pyx changed, or first install)"

@@ -14,10 +14,11 @@ import click
 from pydantic import ValidationError
 
 from contracts import topics
+from contracts.registry import Lab
 from oncorelay.cli_clinical import case_group, run_with_db
 from services.common.cases import transfer_case
 from services.common.kafka_acls import lab_acls
-from services.common.labs import Lab, find_lab, list_labs, remove_lab, save_lab
+from services.common.labs import find_lab, list_labs, remove_lab, save_lab
 
 
 def _source(prefix: str) -> str:

@@ -20,8 +20,9 @@ from pymongo import MongoClient
 from rich.console import Console
 from rich.table import Table
 
+from contracts.registry import Lab
 from oncorelay.labclient import ReceiptWatcher, ResultMetadata, as_bgzf, build_result, publish
-from services.common.labs import Lab, registration
+from services.common.labs import registration
 from services.common.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]

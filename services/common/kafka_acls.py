@@ -3,7 +3,7 @@ on its receipts topic, nothing else. Its principal is the one registered for it 
 the broker, not the message, says which lab wrote a result."""
 
 from contracts import topics
-from services.common.labs import Lab
+from contracts.registry import Lab
 
 
 def lab_acls(lab: Lab) -> list[list[str]]:

@@ -9,29 +9,9 @@ by-reference VCFs may be read from (its own file server or a directory it drops 
 import time
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, Field
 from pymongo.asynchronous.database import AsyncDatabase
 
-from contracts.events import Identifier
-
-
-class Lab(BaseModel):
-    """A registered lab."""
-
-    lab_id: Identifier
-    site_ids: list[Identifier] = Field(default_factory=list, description="hospitals the lab sends results for")
-    any_site: bool = Field(False, description="a network reference lab that serves every hospital")
-    kafka_principal: str | None = Field(None, description="the SASL principal the lab authenticates as")
-    reference_sources: list[str] = Field(default_factory=list, description="URL prefixes of its by-reference VCFs")
-    name: str = ""
-
-    def serves(self, site_id: str) -> bool:
-        """Whether the lab may send results for the hospital `site_id`."""
-        return self.any_site or site_id in self.site_ids
-
-    def principal(self) -> str:
-        """The Kafka principal mapped to this lab: the registered one, else User:<lab_id>."""
-        return self.kafka_principal or f"User:{self.lab_id}"
+from contracts.registry import Lab
 
 
 def registration(lab: Lab) -> dict:

@@ -51,7 +51,7 @@ class Settings(BaseSettings):
                                     "read receipts there (a deployment with ONCORELAY_LAB_TOPICS)")
     max_vcf_bytes: int = Field(512 * 1024 * 1024, description="largest VCF (compressed) accepted by reference")
     max_info_bytes: int = Field(64 * 1024, description="largest INFO column of one record")
-    # Bounds on what one result may make a service hold (issue 18; checked by services/ingest/vcf/limits.py).
+    # Bounds on what one result may make a service hold (issue 18; checked by services/ingest/adapters/vcf/limits.py).
     max_decompressed_bytes: int = Field(4 * 1024**3, gt=0, description="largest VCF once decompressed (a genome: 1-3 GiB)")
     max_inline_decompressed_bytes: int = Field(64 * 1024**2, gt=0, description="decompressed size of an inline "
                                                "VCF (at most ~0.5 MB compressed; real VCFs compress 5-15 times)")

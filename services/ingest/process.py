@@ -29,24 +29,25 @@ from contracts.events import (
     VariantsIngested,
 )
 from contracts.reasons import RejectionCode
+from contracts.registry import Lab
 from contracts.rejection import reason
 from services.common import audit, metrics, packed
 from services.common.cases import advance_case_through, case_site, upsert_case
 from services.common.keys import VARIANTS_PER_CHUNK, result_key
-from services.common.labs import Lab, LabDirectory
+from services.common.labs import LabDirectory
 from services.common.logging import correlate
 from services.common.netguard import AddressPolicy
 from services.common.offload import runner
 from services.common.runtime import TRANSIENT_ERRORS, Publish
 from services.common.settings import Settings
-from services.ingest import store
-from services.ingest.admission import admit, channel_problem
-from services.ingest.intake import Intake, read_message
-from services.ingest.reference_sources import parse_sources
-from services.ingest.vcf.errors import VcfRejected
-from services.ingest.vcf.limits import LimitCheck, VcfLimits
-from services.ingest.vcf.loader import open_vcf, variant_document
-from services.ingest.vcf_source import fetch_reference, write_inline
+from services.ingest.adapters import result_store as store
+from services.ingest.adapters.reference_sources import parse_sources
+from services.ingest.adapters.vcf.limits import LimitCheck, VcfLimits
+from services.ingest.adapters.vcf.loader import open_vcf, variant_document
+from services.ingest.adapters.vcf_source import fetch_reference, write_inline
+from services.ingest.domain.admission import admit, channel_problem
+from services.ingest.domain.lab_message import Intake, read_message
+from services.ingest.domain.rejection import VcfRejected
 
 log = logging.getLogger("oncorelay.ingest")
 
@@ -214,7 +215,7 @@ class Ingest:
                                      self.settings.reference_timeout_s, sources, self.reference_policy)
 
     async def _check_limits(self, path: Path, small_file: bool, inline: bool) -> int:
-        """The VCF's decompressed size, once within the limits (services.ingest.vcf.limits; raises VcfRejected).
+        """The VCF's decompressed size, once within the limits (services.ingest.adapters.vcf.limits; raises VcfRejected).
         An inline VCF has its own, lower decompressed-size limit: a few hundred kB never hold a genome.
 
         A small file's first SMALL_VCF_TEXT_BYTES of text are read on the event loop; whatever follows, in a

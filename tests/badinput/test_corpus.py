@@ -11,15 +11,15 @@ import pytest
 from contracts import topics
 from contracts.events import InlineVcf
 from contracts.reasons import RejectionCode
-from services.common.labs import Lab
+from contracts.registry import Lab
 from services.common.netguard import AddressPolicy
 from services.common.settings import Settings
-from services.ingest.admission import admit
-from services.ingest.intake import read_message
+from services.ingest.adapters.vcf.loader import open_vcf
+from services.ingest.adapters.vcf_source import fetch_reference, write_inline
+from services.ingest.domain.admission import admit
+from services.ingest.domain.lab_message import read_message
+from services.ingest.domain.rejection import VcfRejected
 from services.ingest.process import MAX_MESSAGE_BYTES
-from services.ingest.vcf.errors import VcfRejected
-from services.ingest.vcf.loader import open_vcf
-from services.ingest.vcf_source import fetch_reference, write_inline
 from tests.badinput import corpus
 
 LABS = {lab_id: Lab(lab_id=lab_id, any_site=True) for lab_id in ("LAB01", "LAB-DEMO")}

@@ -6,7 +6,7 @@ import pytest
 from services.annotate.store import variant_chunks
 from services.common import packed
 from services.common.keys import VARIANTS_PER_CHUNK
-from services.ingest.store import save_variant_chunks
+from services.ingest.adapters.result_store import save_variant_chunks
 
 KEY = "R-CHUNKS@1"
 

@@ -13,7 +13,7 @@ from contracts.events import IngestReceipt, SequencingResult
 from contracts.pseudonym import identifier_problem
 from contracts.reasons import ADVICE, RejectionCode
 from services.common.case_state import STAGES, order_key, stage_of
-from services.ingest.intake import read_message
+from services.ingest.domain.lab_message import read_message
 
 EXAMPLE = json.loads((Path(__file__).resolve().parents[2] / "contracts" / "examples" / "SequencingResult.json").read_text())
 MAX = 1024 * 1024

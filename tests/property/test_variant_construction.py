@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contracts.variant import Variant, stored_variant, trusted_variant
-from services.ingest.vcf.loader import variant_document
+from services.ingest.adapters.vcf.loader import variant_document
 
 optional_text = st.one_of(st.none(), st.text(st.characters(categories=["L", "N"]), min_size=1, max_size=12))
 variants = st.builds(

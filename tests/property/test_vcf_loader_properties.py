@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.reasons import RejectionCode
-from services.ingest.vcf.errors import VcfRejected
-from services.ingest.vcf.loader import open_vcf
+from services.ingest.adapters.vcf.loader import open_vcf
+from services.ingest.domain.rejection import VcfRejected
 
 MAX_INFO = 64 * 1024
 HEADER = (

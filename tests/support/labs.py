@@ -1,6 +1,7 @@
 """Register the labs a test stack accepts (labs are closed by default)."""
 
-from services.common.labs import Lab, registration
+from contracts.registry import Lab
+from services.common.labs import registration
 
 # The labs every test stack registers; they serve every hospital, as a network reference lab would.
 # OWN_TOPIC_LAB publishes on its own topics (the test stack's ONCORELAY_LAB_TOPICS).

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from contracts.events import SequencingResult
 from contracts.reasons import RejectionCode
-from services.common.labs import Lab
-from services.ingest.admission import admit, channel_problem
+from contracts.registry import Lab
+from services.ingest.domain.admission import admit, channel_problem
 
 EXAMPLE = SequencingResult.model_validate_json(
     (Path(__file__).resolve().parents[2] / "contracts" / "examples" / "SequencingResult.json").read_text())

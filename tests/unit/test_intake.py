@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from contracts.reasons import RejectionCode
-from services.ingest.intake import read_message
+from services.ingest.domain.lab_message import read_message
 
 EXAMPLE = (Path(__file__).resolve().parents[2] / "contracts" / "examples" / "SequencingResult.json").read_text()
 

@@ -104,7 +104,7 @@ def civic_variants():
 def test_the_no_knowledge_shortcut_changes_no_interpretation(civic_variants, tree, with_civic, tumour, tumour_only,
                                                              monkeypatch, tmp_path):
     from bench.gen_vcf import write_vcf
-    from services.ingest.vcf.loader import open_vcf
+    from services.ingest.adapters.vcf.loader import open_vcf
 
     known, civic = civic_variants
     kb = KnowledgeBase.build(civic_records=civic.records, civic_release=civic.release) if with_civic \

@@ -1,7 +1,7 @@
 """The ACLs of a lab with its own topics: write its results, read its receipts, as its registered principal."""
 
+from contracts.registry import Lab
 from services.common.kafka_acls import lab_acls
-from services.common.labs import Lab
 
 
 def test_a_lab_gets_write_on_its_results_and_read_on_its_receipts_only():

@@ -3,8 +3,8 @@
 import pytest
 
 from contracts.reasons import RejectionCode
-from services.ingest.reference_sources import allowed_source, real_file
-from services.ingest.vcf.errors import VcfRejected
+from services.ingest.adapters.reference_sources import allowed_source, real_file
+from services.ingest.domain.rejection import VcfRejected
 
 SOURCES = ["https://files.lab.example/oncorelay/", "file:///srv/lab-a/"]
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from services.ingest.vcf import annotation as ann
+from services.ingest.domain import annotation as ann
 
 
 def _info_description(path: Path, key: str) -> str:

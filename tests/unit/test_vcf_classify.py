@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from contracts.reasons import RejectionCode
-from services.ingest.vcf.classify import (
+from services.ingest.domain.classify import (
     GRCH37_LENGTHS,
     GRCH38_LENGTHS,
     check_build,

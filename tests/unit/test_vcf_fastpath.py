@@ -1,4 +1,4 @@
-"""The C fast path (services/ingest/vcf/_fastpath.pyx) against the pure-Python path: every VCF of the shared
+"""The C fast path (services/ingest/adapters/vcf/_fastpath.pyx) against the pure-Python path: every VCF of the shared
 corpus, of tests/badinput/vcf, generated bench files and hand-made edge cases must give the same variants
 (same fields, types, values and order) or the same rejection, read as ingest reads them, through the C loop
 with _convert for every record, and through the reference loop (pysam's iterator and _convert, as before)."""
@@ -13,9 +13,9 @@ import pytest
 
 from bench.gen_vcf import write_vcf
 from contracts.variant import Variant
-from services.ingest.vcf import _fastpath
-from services.ingest.vcf.errors import VcfRejected
-from services.ingest.vcf.loader import open_vcf, variant_document
+from services.ingest.adapters.vcf import _fastpath
+from services.ingest.adapters.vcf.loader import open_vcf, variant_document
+from services.ingest.domain.rejection import VcfRejected
 from tests.unit.conftest import REPO_ROOT
 
 SHARED = REPO_ROOT.parent / "shared" / "data"

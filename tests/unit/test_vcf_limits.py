@@ -1,4 +1,4 @@
-"""The streaming pre-check of a VCF's size, records, header lines and columns (services/ingest/vcf/limits.py)."""
+"""The streaming pre-check of a VCF's size, records, header lines and columns (services/ingest/adapters/vcf/limits.py)."""
 
 import gzip
 import random
@@ -7,9 +7,9 @@ import pysam
 import pytest
 
 from contracts.reasons import RejectionCode
-from services.ingest.vcf import limits as limits_mod
-from services.ingest.vcf.errors import VcfRejected
-from services.ingest.vcf.limits import LimitCheck, VcfLimits, check
+from services.ingest.adapters.vcf import limits as limits_mod
+from services.ingest.adapters.vcf.limits import LimitCheck, VcfLimits, check
+from services.ingest.domain.rejection import VcfRejected
 
 HEADER = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=248956422>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tTUMOR\n"
 RECORD = "chr1\t{pos}\t.\tA\tT\t.\tPASS\tDP=10\tGT:AD\t0/1:5,5\n"

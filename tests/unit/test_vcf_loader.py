@@ -8,8 +8,8 @@ import pytest
 
 from contracts.reasons import RejectionCode
 from contracts.variant import Variant
-from services.ingest.vcf.errors import VcfRejected
-from services.ingest.vcf.loader import open_vcf, variant_document
+from services.ingest.adapters.vcf.loader import open_vcf, variant_document
+from services.ingest.domain.rejection import VcfRejected
 
 MAX_INFO = 64 * 1024
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.ingest.vcf.sample_fields import ReadCounts, pick_tumour_sample, read_counts
+from services.ingest.domain.sample_fields import ReadCounts, pick_tumour_sample, read_counts
 
 
 @pytest.mark.parametrize(

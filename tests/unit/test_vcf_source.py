@@ -10,8 +10,8 @@ import pytest
 from contracts.events import VcfReference
 from contracts.reasons import RejectionCode
 from services.common.netguard import AddressPolicy
-from services.ingest.vcf.errors import VcfRejected
-from services.ingest.vcf_source import fetch_reference
+from services.ingest.adapters.vcf_source import fetch_reference
+from services.ingest.domain.rejection import VcfRejected
 
 BODY = b"\x1f\x8b not really a VCF, only bytes to fetch"
 LOOPBACK = AddressPolicy.parse("127.0.0.0/8")

@@ -73,7 +73,7 @@ from pysam.libchtslib cimport (
 
 import os
 
-from services.ingest.vcf.errors import VcfRejected
+from services.ingest.domain.rejection import VcfRejected
 
 
 cdef extern from *:

@@ -20,7 +20,7 @@ from typing import Any
 from pysam.libcbgzf import BGZFile
 
 from contracts.reasons import RejectionCode
-from services.ingest.vcf.errors import VcfRejected
+from services.ingest.domain.rejection import VcfRejected
 
 BLOCK_BYTES = 1 << 20
 _INFO_COLUMN = 7  # 0-based: CHROM POS ID REF ALT QUAL FILTER INFO FORMAT samples...

@@ -10,7 +10,7 @@ import os
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from contracts.reasons import RejectionCode
-from services.ingest.vcf.errors import VcfRejected
+from services.ingest.domain.rejection import VcfRejected
 
 
 def parse_sources(text: str) -> list[str]:

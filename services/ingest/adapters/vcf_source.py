@@ -14,8 +14,8 @@ import aiohttp
 from contracts.events import InlineVcf, VcfReference
 from contracts.reasons import RejectionCode
 from services.common.netguard import AddressPolicy, OutboundRefused, PinnedResolver, resolve_permitted
-from services.ingest.reference_sources import allowed_source, real_file
-from services.ingest.vcf.errors import VcfRejected
+from services.ingest.adapters.reference_sources import allowed_source, real_file
+from services.ingest.domain.rejection import VcfRejected
 
 _CHUNK = 1024 * 1024
 
@@ -52,7 +52,7 @@ async def fetch_reference(vcf: VcfReference, directory: str, max_bytes: int, tim
                           sources: list[str], policy: AddressPolicy) -> Path:
     """Copy a by-reference VCF to a temporary file, verifying where it comes from, its size and sha256.
 
-    `sources` are the URL prefixes it may be read from (services.ingest.reference_sources); `policy` the
+    `sources` are the URL prefixes it may be read from (services.ingest.adapters.reference_sources); `policy` the
     addresses an https source may resolve to. Redirects are not followed; the size limit holds while reading."""
     if vcf.size_bytes > max_bytes:
         raise VcfRejected(RejectionCode.VCF_TOO_LARGE, f"vcf.size_bytes {vcf.size_bytes} exceeds {max_bytes}")

@@ -4,8 +4,8 @@ the result id is the lab's own, and the case belongs to the hospital the result 
 from contracts import topics
 from contracts.events import RejectionReason, SequencingResult
 from contracts.reasons import RejectionCode
+from contracts.registry import Lab
 from contracts.rejection import reason
-from services.common.labs import Lab
 
 
 def admit(result: SequencingResult, lab: Lab | None, open_enrolment: bool, owner_lab: str | None,

@@ -16,9 +16,9 @@ import pysam
 
 from contracts.reasons import RejectionCode
 from contracts.variant import ALL_FIELDS_SET, DEFAULTS, Variant, trusted_variant
-from services.ingest.vcf import _fastpath
-from services.ingest.vcf import annotation as ann
-from services.ingest.vcf.classify import (
+from services.ingest.adapters.vcf import _fastpath
+from services.ingest.domain import annotation as ann
+from services.ingest.domain.classify import (
     NON_VARIANT_ALTS,
     check_build,
     fusion_partners,
@@ -29,8 +29,8 @@ from services.ingest.vcf.classify import (
     small_variant_kind,
     symbolic_kind,
 )
-from services.ingest.vcf.errors import VcfRejected
-from services.ingest.vcf.sample_fields import READ_COUNT_KEYS, pick_tumour_sample, read_counts
+from services.ingest.domain.rejection import VcfRejected
+from services.ingest.domain.sample_fields import READ_COUNT_KEYS, pick_tumour_sample, read_counts
 
 pysam.set_verbosity(0)  # htslib's stderr warnings would flood the service log; errors still raise
 

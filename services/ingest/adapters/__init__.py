@@ -1,0 +1,1 @@
+"""ingest's adapters: the MongoDB result store, the VCF reader (pysam and the Cython fast path), VCF sources."""
