@@ -17,10 +17,11 @@ down:     ## stop everything (data kept)
 test:     ## pytest against Kafka + FerretDB; extra args: make test ARGS="-k intake"
 	bash infra/run-tests.sh $(ARGS)
 
-lint:     ## ruff and the import layers (import-linter contracts; both in pyproject.toml)
+lint:     ## ruff, the import layers (import-linter) and strict types (mypy); all configured in pyproject.toml
 	bash infra/install.sh
 	.venv/bin/ruff check contracts services oncorelay tests bench chaos
 	.venv/bin/lint-imports --no-cache
+	.venv/bin/mypy
 
 demo:    ## start the stack (alerts to the demo receiver) and publish example results
 	ONCORELAY_WEBHOOK_URLS=$${ONCORELAY_WEBHOOK_URLS:-http://127.0.0.1:8199/mtb-alerts} bash infra/up.sh

@@ -191,6 +191,13 @@ class VariantsIngested(Contract):
 
 Priority = Literal["urgent", "routine", "info"]
 
+EscalationChannelKind = Literal["webhook", "email"]
+"""The channels an escalation contact (a person or a rota) is reached on."""
+ChannelKind = Literal[EscalationChannelKind, "stream"]
+"""Every channel notify delivers on, declared once: services.notify.domain.routing, the subscription input and
+the delivery registry (services.notify.adapters.channels) use this; adding a kind here is where a new channel
+starts."""
+
 
 class FindingSummary(Contract):
     gene: str
@@ -260,7 +267,7 @@ class AlertDelivered(Contract):
     schema_version: Literal["1.0"] = "1.0"
     alert_id: str
     case_id: str
-    channel: Literal["webhook", "email", "stream"]
+    channel: ChannelKind
     target: str
     status: Literal["delivered", "failed"]
     attempts: Annotated[int, Field(ge=1)]
@@ -300,7 +307,7 @@ class AlertEscalated(Contract):
     case_id: str
     team_id: str
     level: Annotated[int, Field(ge=1, description="1 = first escalation contact")]
-    channel: Literal["webhook", "email"]
+    channel: EscalationChannelKind
     overdue_s: Annotated[float, Field(ge=0, description="seconds since the alert was raised")]
     escalated_at: datetime
 

@@ -1,6 +1,8 @@
 """Which stored findings a case view reports: the rule shared by `oncorelay case show` and notify's
 summary and FHIR export (both read annotate's stored interpretations, shaped by contracts)."""
 
+from typing import Any
+
 # Oncogenicity calls as annotate writes them (ClinGen/CGC/VICC oncogenicity SOP: Horak et al., Genet Med
 # 2022, PMID:35101336; annotate's rules are in services/annotate/domain/oncogenicity.py).
 ONCOGENIC = "oncogenic"
@@ -10,6 +12,6 @@ LIKELY_ONCOGENIC = "likely_oncogenic"
 REPORTED_TIERS = ("I", "II")
 
 
-def reportable(finding: dict) -> bool:
+def reportable(finding: dict[str, Any]) -> bool:
     """A stored finding of tier I or II, or (likely) oncogenic whatever its tier."""
     return finding["amp_tier"] in REPORTED_TIERS or finding.get("oncogenicity") in (ONCOGENIC, LIKELY_ONCOGENIC)

@@ -8,7 +8,7 @@ here="$(dirname "${BASH_SOURCE[0]}")"
 source "$here/lib.sh"
 
 bash "$here/install.sh"
-(cd "$REPO" && "$VENV/bin/lint-imports" --no-cache)  # the import layers in pyproject.toml, before any service starts
+(cd "$REPO" && "$VENV/bin/lint-imports" --no-cache && "$VENV/bin/mypy")  # layers and types (pyproject.toml), before any service starts
 
 test_dir="${ONCORELAY_TEST_DIR:-$INFRA_DIR/test}"  # another dir (and ports) lets two suites run side by side
 export ONCORELAY_RUN_DIR="$test_dir/run" ONCORELAY_LOG_DIR="$test_dir/logs"

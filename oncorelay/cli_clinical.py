@@ -22,12 +22,13 @@ from rich.progress import (
 from rich.table import Table
 
 from contracts.findings import reportable
-from services.annotate import civic_download, kb_store
+from services.annotate.adapters import civic_download
+from services.annotate.adapters.knowledge_store import MongoKnowledgeStore
 from services.annotate.domain import civic
 from services.annotate.domain.disease_mapping import SHIPPED_MAPPING, DiseaseMapping
 from services.annotate.domain.knowledge import KnowledgeBase
 from services.annotate.domain.triage import CaseFacts, RuleSet, replay
-from services.annotate.process import load_rules
+from services.annotate.handlers import load_rules
 from services.common import packed
 from services.common.mongo import connect, database
 from services.common.settings import load_settings
@@ -105,8 +106,8 @@ def _import_release(directory: Path) -> None:
         task = bar.add_task("store", total=None)
 
         async def store(db):
-            before = await kb_store.stored_civic_records(db)
-            await kb_store.save(db, kb, lambda done, total: bar.update(task, completed=done, total=total))
+            before = await MongoKnowledgeStore(db).stored_civic_records()
+            await MongoKnowledgeStore(db).save(kb, lambda done, total: bar.update(task, completed=done, total=total))
             return before
 
         before = run_with_db(store)
@@ -124,7 +125,7 @@ def _import_release(directory: Path) -> None:
 @kb_group.command("version")
 def kb_version() -> None:
     """Print the knowledge-base version annotate uses."""
-    version = run_with_db(kb_store.stored_version)
+    version = run_with_db(lambda db: MongoKnowledgeStore(db).stored_version())
     print(version or KnowledgeBase.build().version)
 
 

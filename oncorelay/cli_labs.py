@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from contracts import topics
 from contracts.registry import Lab
 from oncorelay.cli_clinical import case_group, run_with_db
-from services.common.cases import transfer_case
+from services.common.adapters.case_record import MongoCaseRecord
 from services.common.kafka_acls import lab_acls
 from services.common.labs import find_lab, list_labs, remove_lab, save_lab
 
@@ -98,7 +98,7 @@ def acls_command(lab_id: str, bootstrap_server: str, command_config: str) -> Non
 def transfer_command(case_id: str, site_id: str, note: str) -> None:
     """Move a case (and its alerts) to another treating hospital, audited."""
     actor = f"operator:{getpass.getuser()}"
-    previous = run_with_db(lambda db: transfer_case(db, case_id, site_id, actor, note))
+    previous = run_with_db(lambda db: MongoCaseRecord(db).transfer(case_id, site_id, actor, note))
     if previous is None:
         raise click.ClickException(f"no case {case_id}")
     click.echo(json.dumps({"case_id": case_id, "from_site": previous, "to_site": site_id}))

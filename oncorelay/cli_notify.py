@@ -13,13 +13,14 @@ import click
 from services.common.mongo import connect, database
 from services.common.netguard import AddressPolicy
 from services.common.settings import load_settings
-from services.notify import subscriptions as subscription_service
-from services.notify.adapters import directory, store
+from services.notify.adapters import alert_store, team_directory
+from services.notify.adapters.webhook import destination_problem
 from services.notify.domain.fhir import case_bundle
 from services.notify.domain.mailbox import addr_spec_problem
-from services.notify.domain.routing import Channel, Team
+from services.notify.domain.routing import Channel, Team, public_subscription
 from services.notify.domain.summary import case_summary
 from services.notify.domain.tokens import SCOPES
+from services.notify.handlers import subscriptions as subscription_service
 
 
 def _print(data) -> None:
@@ -54,7 +55,7 @@ def _contact(spec: str, secret: str | None) -> Channel:
         if not secret:
             raise click.BadParameter("a webhook contact needs --escalate-secret", param_hint="--escalate")
         channel = Channel(kind="webhook", url=target, secret=secret)
-        if problem := asyncio.run(subscription_service.destination_problem(channel, _webhook_policy())):
+        if problem := asyncio.run(destination_problem(channel, _webhook_policy())):
             raise click.BadParameter(f"{spec!r}: {problem} (an operator may allow a network with "
                                      "ONCORELAY_WEBHOOK_ALLOWED_NETWORKS)", param_hint="--escalate")
         return channel
@@ -81,8 +82,8 @@ def create_team(team_id: str, sites, name: str, contacts, escalate_secret, scope
                 escalation_contacts=tuple(_contact(c, escalate_secret) for c in contacts))
 
     async def work(db):
-        await directory.save_team(db, team)
-        return await directory.issue_token(db, team_id, list(scopes or SCOPES), "created with the team")
+        await team_directory.save_team(db, team)
+        return await team_directory.issue_token(db, team_id, list(scopes or SCOPES), "created with the team")
 
     token = _run(work)
     _print({"team_id": team_id, "site_ids": sorted(sites), "scopes": sorted(scopes or SCOPES), "token": token})
@@ -98,11 +99,11 @@ def new_token(team_id: str, scopes, label: str, revoke_others: bool) -> None:
     """Issue another token for a team (e.g. read-only for a dashboard)."""
 
     async def work(db):
-        if await directory.get_team(db, team_id) is None:
+        if await team_directory.get_team(db, team_id) is None:
             raise click.ClickException(f"no team {team_id}")
         if revoke_others:
-            await directory.revoke_tokens(db, team_id)
-        return await directory.issue_token(db, team_id, list(scopes), label)
+            await team_directory.revoke_tokens(db, team_id)
+        return await team_directory.issue_token(db, team_id, list(scopes), label)
 
     _print({"team_id": team_id, "scopes": sorted(scopes), "token": _run(work)})
 
@@ -152,30 +153,31 @@ def add_subscription(team_id, sites, tumor_types, priorities, webhook, secret, f
         raise click.ClickException(str(error)) from error
 
     async def work(db):
-        team = await directory.get_team(db, team_id)
+        team = await team_directory.get_team(db, team_id)
         if team is None:
             raise click.ClickException(f"no team {team_id}: create it with `oncorelay teams create`")
-        return await subscription_service.create(db, team, request, _webhook_policy())
+        return await subscription_service.create(team_directory.MongoTeamDirectory(db), team, request,
+                                                lambda channel: destination_problem(channel, _webhook_policy()))
 
     doc, why = _run(work)
     if why:
         raise click.ClickException(why)
-    _print(directory.public_subscription(doc))
+    _print(public_subscription(doc))
 
 
 @subscriptions.command("list")
 @click.option("--team", "team_id", help="Only this team's subscriptions.")
 def list_subscriptions(team_id) -> None:
     """Subscriptions with their event counters (secrets are not shown)."""
-    docs = _run(lambda db: directory.list_subscriptions(db, team_id))
-    _print([directory.public_subscription(d) for d in docs])
+    docs = _run(lambda db: team_directory.list_subscriptions(db, team_id))
+    _print([public_subscription(d) for d in docs])
 
 
 @subscriptions.command("remove")
 @click.argument("subscription_id")
 def remove_subscription(subscription_id: str) -> None:
     """Stop a subscription (its delivery history is kept)."""
-    if not _run(lambda db: directory.remove_subscription(db, subscription_id)):
+    if not _run(lambda db: team_directory.remove_subscription(db, subscription_id)):
         raise click.ClickException(f"no active subscription {subscription_id}")
     _print({"subscription_id": subscription_id, "status": "removed"})
 
@@ -192,7 +194,7 @@ def alerts() -> None:
 def list_alerts(sites, status: str) -> None:
     """Alerts of some hospitals with their review and delivery status."""
     statuses = ["open", "acknowledged", "decided"] if status == "all" else [status]
-    docs = _run(lambda db: store.alerts_for_sites(db, list(sites), statuses))
+    docs = _run(lambda db: alert_store.alerts_for_sites(db, list(sites), statuses))
     _print([{k: d.get(k) for k in ("_id", "case_id", "treating_site", "priority", "status", "delivery_status",
                                    "raised_at", "escalation_level")} for d in docs])
 
@@ -202,7 +204,7 @@ def list_alerts(sites, status: str) -> None:
 @click.option("--fhir", is_flag=True, help="Print the FHIR R4 Bundle (Genomics Reporting IG) instead.")
 def show_case(case_id: str, fhir: bool) -> None:
     """A case's summary (findings, history, turnaround) or its FHIR export."""
-    docs = _run(lambda db: store.case_documents(db, case_id))
+    docs = _run(lambda db: alert_store.case_documents(db, case_id))
     if not docs["case"] and not docs["alerts"]:
         raise click.ClickException(f"no case {case_id}")
     _print(case_bundle(docs) if fhir else case_summary(docs))

@@ -38,3 +38,13 @@ def stage_of(key: str) -> tuple[str, str]:
     """(stage, result key) of the transition with order key `key`."""
     _, rank, result_key = key.split("|", 2)
     return STAGES[int(rank)], result_key
+
+
+def timeline_key(result_key: str, stage: str) -> str:
+    """What makes a timeline entry unique: one per (result, stage)."""
+    return f"{result_key}|{stage}"
+
+
+def timeline_entry(result_key: str, stage: str, at: datetime, detail: str) -> dict[str, object]:
+    """One entry of a case's timeline."""
+    return {"stage": stage, "result_key": result_key, "at": at, "detail": detail}

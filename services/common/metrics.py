@@ -11,12 +11,7 @@ increments what. The default registry also carries `process_*` (memory, CPU, ope
 `python_*` metrics.
 """
 
-from typing import Any
-
 from prometheus_client import Counter, Gauge, Histogram, Info, disable_created_metrics
-from pymongo import monitoring
-
-from contracts import topics
 
 # No `_created` series next to every counter and histogram: half the series, nothing lost.
 disable_created_metrics()
@@ -98,18 +93,11 @@ def set_versions(kb_version: str, ruleset_version: str) -> None:
     RULESET.info({"version": ruleset_version})
 
 
-def record_produced(service: str, topic: str, event: Any) -> None:
-    """Count a message the broker acknowledged; alerts also by priority, delivery outcomes by channel.
+def record_produced(service: str, topic: str) -> None:
+    """Count a message the broker acknowledged (called by the shared publisher, for every service alike).
 
-    Called by the shared publisher, so every service's output is counted the same way.
-    """
+    What a message means (an alert's priority, a delivery's outcome) is counted by the handler that sent it."""
     MESSAGES_PRODUCED.labels(service, topic).inc()
-    if topic == topics.MTB_ALERTS:
-        ALERTS_RAISED.labels(getattr(event, "priority", "unknown")).inc()
-    elif topic == topics.CASES_ANNOTATED and getattr(event, "kb_version", None):
-        set_versions(event.kb_version, event.ruleset_version)  # what was actually used, even if not announced
-    elif topic == topics.ALERTS_DELIVERED:
-        ALERTS_DELIVERED.labels(getattr(event, "channel", "unknown"), getattr(event, "status", "unknown")).inc()
 
 
 def set_consumer_lag(lags: dict[tuple[str, int], int]) -> None:
@@ -118,22 +106,3 @@ def set_consumer_lag(lags: dict[tuple[str, int], int]) -> None:
     CONSUMER_LAG.clear()
     for (topic, partition), lag in lags.items():
         CONSUMER_LAG.labels(service, topic, str(partition)).set(max(lag, 0))
-
-
-class MongoCommandTimer(monitoring.CommandListener):
-    """A PyMongo command listener that times every command the driver sends (register it on the client)."""
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        """Nothing to do at the start: the driver reports the duration on completion."""
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        """Observe a successful command's round trip."""
-        self._observe(event.command_name, "ok", event.duration_micros)
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        """Observe a failed command's round trip (server error or network failure)."""
-        self._observe(event.command_name, "error", event.duration_micros)
-
-    @staticmethod
-    def _observe(command: str, outcome: str, micros: int) -> None:
-        MONGODB_OPERATION_SECONDS.labels(service_name(), command, outcome).observe(micros / 1_000_000)

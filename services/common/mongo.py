@@ -4,10 +4,10 @@ Only features both servers support are used: no transactions, change streams, $l
 TTL or partial indexes (see README, "Storage").
 """
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.common.metrics import MongoCommandTimer
+from services.common.metrics import MONGODB_OPERATION_SECONDS, service_name
 from services.common.settings import Settings
 
 INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
@@ -24,7 +24,7 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
 def connect(settings: Settings) -> AsyncMongoClient:
     """A client for the configured URI; short timeouts so readiness reflects reality quickly.
 
-    Every command is timed into oncorelay_mongodb_operation_seconds (services.common.metrics).
+    Every command is timed into oncorelay_mongodb_operation_seconds (MongoCommandTimer).
     """
     return AsyncMongoClient(
         settings.mongo_uri.get_secret_value(),
@@ -44,3 +44,22 @@ async def ensure_indexes(db: AsyncDatabase) -> None:
     for collection, indexes in INDEXES.items():
         for keys, options in indexes:
             await db[collection].create_index(keys, **options)
+
+
+class MongoCommandTimer(monitoring.CommandListener):
+    """A PyMongo command listener that times every command the driver sends (register it on the client)."""
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        """Nothing to do at the start: the driver reports the duration on completion."""
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        """Observe a successful command's round trip."""
+        self._observe(event.command_name, "ok", event.duration_micros)
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        """Observe a failed command's round trip (server error or network failure)."""
+        self._observe(event.command_name, "error", event.duration_micros)
+
+    @staticmethod
+    def _observe(command: str, outcome: str, micros: int) -> None:
+        MONGODB_OPERATION_SECONDS.labels(service_name(), command, outcome).observe(micros / 1_000_000)

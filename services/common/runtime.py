@@ -5,6 +5,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
 
 import faust
 from aiokafka.errors import KafkaError
@@ -13,6 +14,7 @@ from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 from contracts import topics
 from contracts.events import Contract
 from services.common import metrics
+from services.common.ports import Publish
 
 log = logging.getLogger("oncorelay.runtime")
 
@@ -20,7 +22,9 @@ log = logging.getLogger("oncorelay.runtime")
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, KafkaError, OSError, asyncio.TimeoutError)
 
 
-Publish = Callable[[str, str, Contract], Awaitable[None]]
+def utc_now() -> datetime:
+    """The Clock port's real implementation: the time now, in UTC."""
+    return datetime.now(UTC)
 
 
 def publisher(app: faust.App, service: str) -> Publish:
@@ -30,7 +34,7 @@ def publisher(app: faust.App, service: str) -> Publish:
         await app.producer.send_and_wait(
             topic, key.encode("utf-8"), event.model_dump_json().encode("utf-8"), None, None, None
         )
-        metrics.record_produced(service, topic, event)
+        metrics.record_produced(service, topic)
 
     return publish
 

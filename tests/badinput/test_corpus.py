@@ -19,8 +19,9 @@ from services.ingest.adapters.vcf_source import fetch_reference, write_inline
 from services.ingest.domain.admission import admit
 from services.ingest.domain.lab_message import read_message
 from services.ingest.domain.rejection import VcfRejected
-from services.ingest.process import MAX_MESSAGE_BYTES
+from services.ingest.handlers import MAX_MESSAGE_BYTES, Message
 from tests.badinput import corpus
+from tests.unit.handlers.test_ingest_handlers import IngestWorld
 
 LABS = {lab_id: Lab(lab_id=lab_id, any_site=True) for lab_id in ("LAB01", "LAB-DEMO")}
 CASES = corpus.load()
@@ -66,36 +67,13 @@ def test_the_good_message_used_between_bad_ones_is_accepted(tmp_path):
     assert ingest_codes(corpus.good_message("GOOD-1", "CASE-GOOD-1"), tmp_path) == []
 
 
-class _Collection:
-    def __init__(self) -> None:
-        self.documents: list[dict] = []
-
-    async def insert_one(self, document: dict) -> None:
-        self.documents.append(document)
-
-    async def insert_many(self, documents: list[dict], ordered: bool = True) -> None:
-        self.documents.extend(documents)
-
-
-class _Db:
-    def __init__(self) -> None:
-        self.audit = _Collection()
-
-
 async def test_an_oversized_message_fits_the_dlq_record_it_is_kept_in(tmp_path):
     """Regression: the whole 1.6 MB message, base64-encoded in the DLQ record, exceeded the producer's 2 MiB
     limit; the send failed, the agent crashed and the message got neither a DLQ record nor a receipt."""
-    from services.ingest.process import Ingest, Message
-
-    published: list[tuple[str, bytes]] = []
-
-    async def publish(topic, key, event):
-        published.append((topic, event.model_dump_json().encode()))
-
+    world = IngestWorld(tmp_path)
     [case] = [c for c in CASES if c.id == "oversized-message"]
-    ingest = Ingest(_Db(), publish, Settings(_env_file=None, data_dir=str(tmp_path)))
-    receipt = await ingest.handle(Message(case.value, case.key, 0, 7))
+    receipt = await world.ingest.handle(Message(case.value, case.key, 0, 7))
     assert [r.code for r in receipt.reasons] == [RejectionCode.MESSAGE_TOO_LARGE]
-    [(_, dead)] = [p for p in published if p[0] == topics.LAB_RESULTS_DLQ]
+    [dead] = [event.model_dump_json().encode() for event in world.publish.on(topics.LAB_RESULTS_DLQ)]
     assert len(dead) < 2 * 1024 * 1024 - 1024  # create_app's producer_max_request_size, with room for the key
     assert case.value.startswith(base64.b64decode(json.loads(dead)["original_base64"]))

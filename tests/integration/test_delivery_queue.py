@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from services.notify.adapters import store
+from services.notify.adapters import alert_store as store
 
 
 def delivery(delivery_id: str) -> dict:

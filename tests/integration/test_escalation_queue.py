@@ -3,7 +3,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from services.notify.adapters import store
+from services.notify.adapters import alert_store as store
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 

@@ -2,7 +2,8 @@
 are narrowed by `_id` in SQLite (infra/ferretdb/patches/0003) and still apply every condition."""
 
 
-from services.notify.adapters import store
+from services.common.adapters.case_record import MongoCaseRecord
+from services.notify.adapters import alert_store as store
 
 
 async def pushed_down(db, filter_: dict) -> bool:
@@ -26,9 +27,9 @@ async def test_id_equality_is_pushed_down_beside_other_conditions(db):
 async def test_a_timeline_step_is_added_once_per_result(db):
     await db.cases.insert_one({"_id": "C-T", "timeline": [], "timeline_keys": ["R@1|ingested"]})
     for _ in range(2):
-        await store.add_timeline_step(db, "C-T", "R@1", "delivered", "webhook after 1 attempt(s)")
-    await store.add_timeline_step(db, "C-T", "R@2", "delivered", "webhook after 2 attempt(s)")
-    await store.add_timeline_step(db, "C-MISSING", "R@1", "delivered", "")  # no case: nothing is created
+        await MongoCaseRecord(db).add_step("C-T", "R@1", "delivered", "webhook after 1 attempt(s)")
+    await MongoCaseRecord(db).add_step("C-T", "R@2", "delivered", "webhook after 2 attempt(s)")
+    await MongoCaseRecord(db).add_step("C-MISSING", "R@1", "delivered", "")  # no case: nothing is created
     case = await db.cases.find_one({"_id": "C-T"})
     assert [(e["result_key"], e["stage"]) for e in case["timeline"]] == [("R@1", "delivered"), ("R@2", "delivered")]
     assert case["timeline_keys"] == ["R@1|ingested", "R@1|delivered", "R@2|delivered"]

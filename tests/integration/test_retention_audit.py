@@ -5,8 +5,21 @@ from datetime import UTC, datetime, timedelta
 
 from bson import Binary
 
-from services.common.cases import advance_case, advance_case_through, upsert_case
-from services.ingest.retention import delete_expired_payloads
+from services.common.adapters.case_record import MongoCaseRecord
+from services.ingest.adapters.result_store import MongoResultStore
+from services.ingest.handlers import PayloadRetention
+
+
+async def advance_case(db, case_id, result_key, published_at, stage, detail="", actor=None):
+    return await MongoCaseRecord(db).advance(case_id, result_key, published_at, [(stage, detail)], actor)
+
+
+async def advance_case_through(db, *args, **kwargs):
+    return await MongoCaseRecord(db).advance(*args, **kwargs)
+
+
+async def upsert_case(db, *args, **kwargs):
+    return await MongoCaseRecord(db).open_case(*args, **kwargs)
 
 
 async def test_retention_deletes_old_payloads_and_keeps_the_clinical_record(db):
@@ -20,13 +33,13 @@ async def test_retention_deletes_old_payloads_and_keeps_the_clinical_record(db):
     await db.audit.insert_one({"at": now - timedelta(days=400), "actor": "ingest", "action": "state_changed",
                                "case_id": "C-1", "alert_id": None, "detail": {}})
 
-    assert await delete_expired_payloads(db, retention_days=30, now=now) == 1
+    assert await PayloadRetention(MongoResultStore(db), MongoCaseRecord(db), lambda: now).run(30) == 1
     assert [d["_id"] async for d in db.vcf_payloads.find()] == ["R-NEW@1"]
     assert await db.results.count_documents({}) == 1 and await db.interpretations.count_documents({}) == 1
     assert await db.audit.count_documents({"case_id": "C-1"}) == 1
     [entry] = [d async for d in db.audit.find({"action": "payloads_deleted"})]
     assert (entry["actor"], entry["detail"]["count"]) == ("ingest", 1)
-    assert await delete_expired_payloads(db, retention_days=30, now=now) == 0  # nothing left to delete, no entry
+    assert await PayloadRetention(MongoResultStore(db), MongoCaseRecord(db), lambda: now).run(30) == 0  # nothing left to delete, no entry
     assert await db.audit.count_documents({"action": "payloads_deleted"}) == 1
 
 

@@ -1,6 +1,6 @@
 """On the real database (FerretDB started by `make test`): a team's event stream read by event id."""
 
-from services.notify.adapters import store
+from services.notify.adapters import alert_store as store
 
 
 async def test_events_after_a_number_come_in_order_per_team_with_unused_numbers_skipped(db):

@@ -101,7 +101,7 @@ class NotifyStack:
         context = ResultContext(result_key=result_key, case_id=case_id, tumor_type="LUAD", specimen_id="SP-1",
                                 collected_on=date(2026, 11, 20), genome_build="GRCh38", panel_size_mb=1.9)
         interp = interpret(context, [braf], KnowledgeBase.build(), load_oncotree(), RuleSet.load())
-        self.db.interpretations.insert_one({  # as annotate stores it (services.annotate.store.save_interpretation_once)
+        self.db.interpretations.insert_one({  # as annotate stores it (services.annotate.adapters.interpretation_store)
             "_id": result_key, "case_id": case_id, "result_id": result_key.split("@")[0], "result_version": 1,
             "annotated_at": now, "interpretation": Binary(packed.pack(interp.model_dump(mode="json"))),
             "encoding": packed.ENCODING,

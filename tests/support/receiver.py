@@ -7,7 +7,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from services.notify.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from services.notify.domain.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
 SUBSCRIPTION_HEADER = "X-Oncorelay-Subscription"
 EVENT_NUMBER_HEADER = "X-Oncorelay-Event-Number"

@@ -3,7 +3,7 @@ reached here; the code path is the same)."""
 
 import pytest
 
-from services.annotate.civic_download import DownloadFailed, download_release
+from services.annotate.adapters.civic_download import DownloadFailed, download_release
 from services.annotate.domain.civic import import_release
 from services.annotate.domain.disease_mapping import SHIPPED_MAPPING, DiseaseMapping
 from tests.support.civic_server import civic_downloads

@@ -70,10 +70,10 @@ def test_notify_reads_the_stored_interpretation_as_annotate_writes_it(kb, tree):
     from bson import Binary
 
     from services.common import packed
-    from services.notify.adapters.store import interpretation_view
+    from services.notify.adapters.alert_store import interpretation_view
 
     interp = interpret(context(), result_variants(20), kb, tree, RuleSet.load())
-    # as services.annotate.store.save_interpretation_once packs it
+    # as services.annotate.adapters.interpretation_store packs it
     stored = packed.pack_json(interp.model_dump_json().encode("utf-8"))
     assert packed.unpack(stored) == interp.model_dump(mode="json")  # what readers had when it was packed as a dict
     document = {"_id": "R-S@1", "case_id": "CASE-S", "interpretation": Binary(stored), "encoding": packed.ENCODING}

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from services.notify.backoff import retry_delay
+from services.notify.domain.backoff import retry_delay
 from services.notify.domain.messages import alert_mail, email_message, last_event_id, sse_comment, sse_frame
 from services.notify.domain.review import can_acknowledge, can_decide, first_escalation_due, next_escalation_due
+from services.notify.domain.signing import sign, verify
 from services.notify.domain.summary import turnaround
 from services.notify.domain.tokens import bearer_token, new_token, token_hash
-from services.notify.signing import sign, verify
 
 ALERT = {**json.loads((Path(__file__).resolve().parents[2] / "contracts" / "examples" / "MtbReviewRequired.json")
                       .read_text())}

@@ -1,7 +1,9 @@
 """The C fast path (services/ingest/adapters/vcf/_fastpath.pyx) against the pure-Python path: every VCF of the shared
 corpus, of tests/badinput/vcf, generated bench files and hand-made edge cases must give the same variants
 (same fields, types, values and order) or the same rejection, read as ingest reads them, through the C loop
-with _convert for every record, and through the reference loop (pysam's iterator and _convert, as before)."""
+with _convert for every record, and through the reference loop (pysam's iterator and _convert, as before).
+A synthetic file per rule of sample_fields.READ_COUNT_RULES too (RULE_CASES; test_read_count_rules.py checks the
+declaration itself)."""
 
 from collections.abc import Iterator
 from functools import partial
@@ -16,6 +18,7 @@ from contracts.variant import Variant
 from services.ingest.adapters.vcf import _fastpath
 from services.ingest.adapters.vcf.loader import open_vcf, variant_document
 from services.ingest.domain.rejection import VcfRejected
+from services.ingest.domain.sample_fields import READ_COUNT_RULES
 from tests.unit.conftest import REPO_ROOT
 
 SHARED = REPO_ROOT.parent / "shared" / "data"
@@ -270,3 +273,83 @@ def test_fast_path_fails_like_python_on_bad_records(tmp_path, name):
     path = tmp_path / f"{name}.vcf"
     path.write_text(f"{COUNTS_HEADER}{good}\n{FAILING_LINES[name]}\n{good}\n", encoding="utf-8")
     _assert_same(path)
+
+
+# One synthetic file per rule of sample_fields.READ_COUNT_RULES, its header declaring only that rule's FORMAT keys:
+# (FORMAT header lines, records as (REF, ALTs, tumour values), the (depth, alt_depth, vaf) of each variant).
+_INT, _FLOAT, _STRING = "Integer", "Float", "String"
+RULE_CASES = {
+    "mutect2_ad_af": (
+        {"AD": ("R", _INT), "AF": ("A", _FLOAT), "DP": ("1", _INT)},
+        [("C", ("A",), {"AD": (29, 27), "AF": (0.467,), "DP": 56}),
+         ("A", ("T", "G"), {"AD": (10, 5, 15), "AF": (0.167, 0.5), "DP": 30}),
+         ("G", ("GT",), {"AD": (8, 2), "AF": (0.2,)})],
+        [(56, 27, 0.467), (30, 5, 0.167), (30, 15, 0.5), (10, 2, 0.2)],
+    ),
+    "strelka_snv_tier1": (
+        {"DP": ("1", _INT), **{key: ("2", _INT) for key in ("AU", "CU", "GU", "TU")}},
+        [("G", ("A",), {"DP": 58, "AU": (56, 57), "CU": (0, 0), "GU": (2, 2), "TU": (0, 0)})],
+        [(58, 56, 56 / 58)],
+    ),
+    "strelka_indel_tier1": (
+        {"DP": ("1", _INT), "TAR": ("2", _INT), "TIR": ("2", _INT)},
+        [("CG", ("C",), {"DP": 89, "TAR": (19, 19), "TIR": (57, 58)})],
+        [(89, 57, 57 / 76)],
+    ),
+    "varscan2_freq": (
+        {"DP": ("1", _INT), "RD": ("1", _INT), "AD": ("1", _INT), "FREQ": ("1", _STRING), "DP4": ("1", _STRING)},
+        [("A", ("G",), {"DP": 91, "RD": 56, "AD": 35, "FREQ": "38.46%", "DP4": "31,25,16,19"}),
+         ("A", ("G",), {"FREQ": "48.7%", "DP4": "31,28,33,23"}),
+         ("T", ("C",), {"RD": 30, "AD": 10, "FREQ": "25%"})],
+        [(91, 35, 0.3846), (115, 56, 0.487), (40, 10, 0.25)],
+    ),
+    "mutect_af_fa": (
+        {"AD": ("R", _INT), "FA": ("A", _FLOAT), "AF": ("1", _FLOAT), "DP": ("1", _INT)},
+        [("C", ("G",), {"AD": (175, 30), "DP": 206, "FA": (0.146,)}),
+         ("A", ("T",), {"AD": (10, 5), "AF": 0.25, "DP": 15}),
+         ("A", ("T", "C"), {"AD": (10, 5, 3), "FA": (0.3, 0.2)})],
+        [(206, 30, 0.146), (15, 5, 0.25), (18, 5, 0.3), (18, 3, 0.2)],
+    ),
+    "pcgr_adt_dpt": (
+        {"ADT": (".", _STRING), "DPT": ("1", _INT)},
+        [("C", ("T",), {"DPT": 144, "ADT": "112,32"})],
+        [(144, 32, 32 / 144)],
+    ),
+    "ad_dp": (
+        {"AD": ("R", _INT), "DP": ("1", _INT)},
+        [("G", ("T",), {"DP": 11, "AD": (9, 2)}), ("A", ("G",), {"DP": 40}), ("A", ("C",), {"AD": (6, 2)})],
+        [(11, 2, 2 / 11), (40, None, None), (8, 2, 0.25)],
+    ),
+}
+
+
+def _write_vcf(path: Path, formats: dict, records: list) -> Path:
+    """A bgzipped VCF written by pysam: one sample, TUMOR; `formats` maps a FORMAT key to (Number, Type)."""
+    header = pysam.VariantHeader()
+    header.contigs.add("chr1", length=248956422)
+    for key, (number, kind) in formats.items():
+        header.add_line(f'##FORMAT=<ID={key},Number={number},Type={kind},Description="{key}">')
+    header.add_sample("TUMOR")
+    with pysam.VariantFile(str(path), "wz", header=header) as vcf:
+        for offset, (ref, alts, values) in enumerate(records):
+            record = vcf.new_record(contig="chr1", start=1000 + offset * 10, alleles=(ref, *alts))
+            for key, value in values.items():
+                record.samples["TUMOR"][key] = value
+            vcf.write(record)
+    return path
+
+
+def test_every_read_count_rule_has_a_synthetic_case():
+    assert set(RULE_CASES) == {rule.name for rule in READ_COUNT_RULES}
+
+
+@pytest.mark.parametrize("rule", [rule.name for rule in READ_COUNT_RULES])
+def test_fast_path_agrees_with_python_on_each_read_count_rule(tmp_path, rule):
+    formats, records, expected = RULE_CASES[rule]
+    path = _write_vcf(tmp_path / f"{rule}.vcf.gz", formats, records)
+    taken = _assert_same(path)
+    # the rules of FAST_RULES are the fast path's; the others' keys hand every record to read_counts
+    assert taken == (len(records) if rule in _fastpath.FAST_RULES else 0)
+    with open_vcf(str(path), NO_BUILD_CHECK, MAX_INFO) as reader:
+        counts = [(v.depth, v.alt_depth, None if v.vaf is None else round(v.vaf, 4)) for v in reader.variants()]
+    assert counts == [(d, a, None if f is None else round(f, 4)) for d, a, f in expected]

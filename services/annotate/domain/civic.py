@@ -12,6 +12,7 @@ import csv
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -86,8 +87,10 @@ def parse_variant_name(gene: str, name: str) -> AlterationMatch:
     if "EXON 14 SKIPPING" in up and gene == "MET":
         return AlterationMatch(kind="met_exon14_skipping")
     if m := _EXON_CLASS.fullmatch(up):  # 'EXON 11 MUTATION': resolved by the knowledge base's exon table
-        change = {"MUTATION": "any", "DELETION": "deletion", "INFRAME DELETION": "deletion",
-                  "INSERTION": "insertion", "INFRAME INSERTION": "insertion"}[m.group(2)]
+        changes: dict[str, Literal["any", "deletion", "insertion"]] = {
+            "MUTATION": "any", "DELETION": "deletion", "INFRAME DELETION": "deletion",
+            "INSERTION": "insertion", "INFRAME INSERTION": "insertion"}
+        change = changes[m.group(2)]
         return AlterationMatch(kind="exon", exon=int(m.group(1)), exon_change=change)
     if up in _TRUNCATING_NAMES:
         return AlterationMatch(kind="truncating")
@@ -116,8 +119,8 @@ def _parse_specific(gene: str, text: str) -> AlterationMatch:
         stem = text[:-2 * text.count("/") - 1]
         return AlterationMatch(kind="protein", proteins=[stem + alt for alt in text[len(stem):].split("/")])
     change = parse_protein(text)
-    if change is not None and " " not in text:
-        return AlterationMatch(kind="protein", proteins=[short_form(text)])
+    if change is not None and " " not in text and (protein := short_form(text)) is not None:
+        return AlterationMatch(kind="protein", proteins=[protein])
     return AlterationMatch(kind="unsupported")
 
 
@@ -125,8 +128,9 @@ def _locus(row: dict[str, str]) -> list[GenomicLocus]:
     start = row.get("start", "")
     if not (row.get("chromosome") and start.isdigit()):
         return []
-    build = row.get("reference_build") or "GRCh37"
-    if build not in {"GRCh37", "GRCh38"}:
+    builds: dict[str, Literal["GRCh37", "GRCh38"]] = {"GRCh37": "GRCh37", "GRCh38": "GRCh38"}
+    build = builds.get(row.get("reference_build") or "GRCh37")
+    if build is None:
         return []
     stop = row.get("stop", "")
     return [GenomicLocus(build=build, chrom=row["chromosome"], pos=int(start), end=int(stop) if stop.isdigit() else None,
@@ -251,7 +255,8 @@ def import_release(directory: str | Path, mapping: DiseaseMapping) -> CivicImpor
     assertions = (_assertion_records(molecular_profile_rows(read_tsv(assertions_path, warnings), warnings), mapping,
                                      loci) if assertions_path else [])
     records = variants + evidence + assertions
-    counts = dict(Counter(r.record_type for r in records))
+    record_types: Counter[str] = Counter(r.record_type for r in records)
+    counts = dict(record_types)
     unmapped = sum(1 for r in evidence + assertions if not r.tumor_types)
     if unmapped:
         warnings.append(f"{unmapped} evidence items/assertions have a disease with no OncoTree mapping (other-tumour only)")
@@ -262,10 +267,10 @@ def diff(old_records: list[KbRecord], new_records: list[KbRecord], examples: int
     """Added / removed / changed record counts by record type between two imports."""
     old = {r.record_id: r for r in old_records}
     new = {r.record_id: r for r in new_records}
-    added = Counter(new[i].record_type for i in new.keys() - old.keys())
-    removed = Counter(old[i].record_type for i in old.keys() - new.keys())
+    added: Counter[str] = Counter(new[i].record_type for i in new.keys() - old.keys())
+    removed: Counter[str] = Counter(old[i].record_type for i in old.keys() - new.keys())
     changed_ids = sorted(i for i in new.keys() & old.keys() if new[i] != old[i])
-    changed = Counter(new[i].record_type for i in changed_ids)
+    changed: Counter[str] = Counter(new[i].record_type for i in changed_ids)
     sample = sorted(new.keys() - old.keys())[:examples] + sorted(old.keys() - new.keys())[:examples] + changed_ids[:examples]
     return CivicDiff(added=dict(added), removed=dict(removed), changed=dict(changed),
                      unchanged=len(new.keys() & old.keys()) - len(changed_ids), examples=sample)

@@ -28,6 +28,7 @@ class GermlineFlag(BaseModel):
 
 
 def _pathogenic_basis(view: VariantView, matches: list[RecordMatch], kb: KnowledgeBase) -> str | None:
+    assert view.gene is not None  # flag() calls this only for a gene in kb.hereditary
     gene = kb.hereditary[view.gene]
     if gene.mechanism == "lof" and view.truncating:
         return "truncating variant in a loss-of-function hereditary cancer gene"

@@ -4,7 +4,7 @@ amendment comparison and the MTB triage decision)."""
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -170,7 +170,8 @@ class Interpretation(BaseModel):
         return [f.to_summary() for f in self.reportable()]
 
 
-def _finding(view: VariantView, call: TierCall, onc: oncogenicity_mod.Oncogenicity, specific: list) -> Finding:
+def _finding(view: VariantView, call: TierCall, onc: oncogenicity_mod.Oncogenicity,
+             specific: list[RecordMatch]) -> Finding:
     """A finding; an unannotated variant matched by genomic position takes gene and alteration from the record."""
     v = view.variant
     by_locus = specific[0].record if specific and not v.gene else None
@@ -201,7 +202,7 @@ def _signature_findings(ctx: ResultContext, tmb_result: TmbResult, msi_high: boo
     return out
 
 
-def _facts(ctx: ResultContext, interp_parts: dict) -> CaseFacts:
+def _facts(ctx: ResultContext, interp_parts: dict[str, Any]) -> CaseFacts:
     findings = [f for f in interp_parts["findings"] if f.amp_tier in {"I", "II"}]
     return CaseFacts(
         case_id=ctx.case_id, result_key=ctx.result_key,
@@ -265,12 +266,12 @@ class ResultInterpreter:
         self.tmb = tmb_mod.TmbCounter(ctx.tumor_only)
         self.not_assessed = self.filtered = self.vus = self.listed_vus = self.omitted = self.untracked = 0
         self.reportable = self.listed_other = self.duplicates = self.flags_omitted = 0
-        self._kept: set[tuple] = set()  # the variants listed, tracked or flagged (their field values)
+        self._kept: set[tuple[Any, ...]] = set()  # the variants listed, tracked or flagged (their field values)
         self._locus: tuple[str, int] | None = None
-        self._at_locus: set[tuple] = set()
+        self._at_locus: set[tuple[Any, ...]] = set()
         self._no_knowledge = (oncogenicity_mod.no_knowledge(), tier([], ctx.tumor_type, oncotree))
 
-    def _repeated(self, variant: Variant, identity: tuple) -> bool:
+    def _repeated(self, variant: Variant, identity: tuple[Any, ...]) -> bool:
         """Whether this variant was read before (see the class docstring); remembers it."""
         locus = (variant.chrom, variant.pos)
         if locus != self._locus:

@@ -8,7 +8,7 @@ import hashlib
 import json
 from collections import defaultdict
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -170,7 +170,7 @@ ROW_FIELDS = frozenset({"id", "gene", "alteration", "match", "loci", "tumor_type
                         "sources", "note", "label_wording", "approvals", "eu_status", "lineage_specific"})
 
 
-def _builtin_record(row: dict) -> KbRecord:
+def _builtin_record(row: dict[str, Any]) -> KbRecord:
     unknown = set(row) - ROW_FIELDS
     if unknown:
         raise ValueError(f"biomarker {row.get('id')}: unknown field(s) {sorted(unknown)}")
@@ -262,13 +262,13 @@ class KnowledgeBase:
         records, reference = load_builtin(builtin_path)
         return cls(records + list(civic_records or []), reference, civic_release)
 
-    def to_documents(self) -> tuple[dict, list[dict]]:
+    def to_documents(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """(meta document, record documents) for storage; inverse of from_documents."""
         meta = {"version": self.version, "civic_release": self.civic_release, "reference": self.reference.model_dump()}
         return meta, [r.model_dump() for r in self.records]
 
     @classmethod
-    def from_documents(cls, meta: dict, records: list[dict]) -> "KnowledgeBase":
+    def from_documents(cls, meta: dict[str, Any], records: list[dict[str, Any]]) -> "KnowledgeBase":
         """Rebuild from stored documents (extra storage keys such as '_id' are dropped)."""
         clean = [KbRecord.model_validate({k: v for k, v in r.items() if k != "_id"}) for r in records]
         return cls(clean, ReferenceData.model_validate(meta["reference"]), meta.get("civic_release"))

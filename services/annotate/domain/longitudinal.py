@@ -75,7 +75,9 @@ def _relapse(obs: ObservedVariant, prior: list[SpecimenObservation], current: Sp
     if not detected or current.type != "plasma":
         return None
     last = max(detected, key=lambda s: s.collected_on)
-    before = last.find(obs.track_key).vaf
+    found = last.find(obs.track_key)
+    assert found is not None  # `detected` holds only the specimens that found it
+    before = found.vaf
     # a specimen "not detected" in counts only if it could have seen the variant: its limit of detection (when
     # reported) at or below the allele fraction the variant had when last detected
     since = [s for s in prior if s.collected_on > last.collected_on and s.type == "plasma"

@@ -2,7 +2,9 @@
 by genomic coordinates (GRCh37 / GRCh38), and by variant class (codon, exon 19 deletion, exon 20 insertion,
 MET exon 14 skipping, truncating, amplification, deletion, fusion, oncogenic mutation)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, overload
 
 from contracts.variant import Variant
 from services.annotate.domain.knowledge import AlterationMatch, KbRecord, KnowledgeBase
@@ -41,18 +43,27 @@ class RecordMatch:
     matched_by: str  # 'protein', 'codon', 'codon_range', 'coordinates' or 'class:<kind>'
 
 
-class _computed_once:
+_T = TypeVar("_T")
+_V = TypeVar("_V")
+
+
+class _computed_once(Generic[_T, _V]):
     """Like functools.cached_property without its per-access lock (Python 3.11 takes one on every
     first access; this runs per variant): the value replaces the descriptor in the instance dict."""
 
-    def __init__(self, compute):
+    def __init__(self, compute: Callable[[_T], _V]) -> None:
         self.compute = compute
         self.__doc__ = compute.__doc__
 
-    def __set_name__(self, owner, name: str) -> None:
+    def __set_name__(self, owner: type[_T], name: str) -> None:
         self.name = name
 
-    def __get__(self, instance, owner=None):
+    @overload
+    def __get__(self, instance: None, owner: type[Any] | None = None) -> "_computed_once[_T, _V]": ...
+    @overload
+    def __get__(self, instance: _T, owner: type[Any] | None = None) -> _V: ...
+
+    def __get__(self, instance: _T | None, owner: type[Any] | None = None) -> "_computed_once[_T, _V] | _V":
         if instance is None:
             return self
         value = instance.__dict__[self.name] = self.compute(instance)

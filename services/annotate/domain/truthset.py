@@ -11,7 +11,9 @@ A row that cannot be evaluated is kept with the reason and its line; only a head
 columns makes the whole file unreadable (TruthFileError).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from contracts.variant import Variant
 from services.annotate.domain.protein import parse_protein
@@ -26,7 +28,7 @@ TIERS = {"i": "I", "ii": "II", "iii": "III", "iv": "IV", "1": "I", "2": "II", "3
 TMB_HIGH_MUTATIONS = 12
 
 # Exon-level classes as one representative change of the genes whose labels name them (what a caller reports).
-_EXON_CLASSES = {
+_EXON_CLASSES: dict[tuple[str, str], dict[str, Any]] = {
     ("exon19_deletion", "EGFR"): dict(kind="indel", hgvsp="p.E746_A750del", consequence="inframe_deletion"),
     ("exon20_insertion", "EGFR"): dict(kind="indel", hgvsp="p.D770_N771insSVD", consequence="inframe_insertion"),
     # the most frequent ERBB2 exon 20 insertion, in its HGVS form (a duplication; also written A775_G776insYVMA)
@@ -37,7 +39,7 @@ _CONSEQUENCE = {"missense": "missense_variant", "nonsense": "stop_gained", "fram
                 "deletion": "inframe_deletion", "insertion": "inframe_insertion", "duplication": "inframe_insertion",
                 "delins": "protein_altering_variant", "extension": "stop_lost", "start_lost": "start_lost",
                 "synonymous": "synonymous_variant"}
-_LOCUS = {"chrom": "0", "pos": 0, "ref": "N", "alt": "N", "vaf": 0.2, "depth": 500}
+_LOCUS: dict[str, Any] = {"chrom": "0", "pos": 0, "ref": "N", "alt": "N", "vaf": 0.2, "depth": 500}
 
 
 class TruthFileError(ValueError):
@@ -84,7 +86,7 @@ class Input:
         return [self.variant] if self.variant else []
 
 
-def read_truth(text: str, known_tumour_type) -> tuple[list[TruthRow], list[Unevaluable]]:
+def read_truth(text: str, known_tumour_type: Callable[[str], bool]) -> tuple[list[TruthRow], list[Unevaluable]]:
     """The rows of a truth file and those that cannot be evaluated; `known_tumour_type(code)` says whether an
     OncoTree code exists. Raises TruthFileError when there is no header with the required columns."""
     rows: list[TruthRow] = []
@@ -114,6 +116,7 @@ def read_truth(text: str, known_tumour_type) -> tuple[list[TruthRow], list[Uneva
             unevaluable.append(Unevaluable(number, row_id, problem))
             continue
         tier, written = _tier(value["expected_tier"])
+        assert tier is not None  # _row_problem() rejected the rows without a tier
         rows.append(TruthRow(number, value["id"], value["gene"].upper(), value["alteration"], value["partner"].upper(),
                              value["tumor_type"].upper(), tier, value["expected_level"].upper() or written,
                              value["source"]))
@@ -134,7 +137,7 @@ def _tier(text: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _row_problem(value: dict[str, str], known_tumour_type) -> str | None:
+def _row_problem(value: dict[str, str], known_tumour_type: Callable[[str], bool]) -> str | None:
     if not value["id"]:
         return "the id is empty"
     tier, written = _tier(value["expected_tier"])

@@ -152,7 +152,7 @@ class Annotation(NamedTuple):
     @property
     def is_fusion(self) -> bool:
         """True when the annotator called this a gene fusion (SnpEff gene_fusion and similar terms)."""
-        return bool(self.consequence) and any(term in FUSION_TERMS for term in self.consequence.split("&"))
+        return bool(self.consequence and any(term in FUSION_TERMS for term in self.consequence.split("&")))
 
 
 def annotation_format(description: str | None) -> AnnotationFormat | None:
@@ -170,10 +170,13 @@ def annotation_format(description: str | None) -> AnnotationFormat | None:
         source, field_list = "vep", vep.group(1)
     fields = tuple(name.strip() for name in field_list.strip().strip("\"'").split("|"))
     where = {alias: _index(fields, names) for alias, names in _ALIASES.items()}
-    if where["allele"] is None or where["consequence"] is None:
+    allele, consequence = where["allele"], where["consequence"]
+    if allele is None or consequence is None:
         return None
     needed = [index for index in where.values() if index is not None]
-    return AnnotationFormat(source=source, fields=fields, maxsplit=max(needed) + 1, **where)
+    optional = {alias: index for alias, index in where.items() if alias not in ("allele", "consequence")}
+    return AnnotationFormat(source=source, fields=fields, maxsplit=max(needed) + 1, allele=allele,
+                            consequence=consequence, **optional)
 
 
 def _index(fields: tuple[str, ...], names: tuple[str, ...]) -> int | None:

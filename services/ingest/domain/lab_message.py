@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -30,7 +31,7 @@ class Intake:
     case_id: str | None = None
 
 
-def _identifying_keys(document: dict) -> list[str]:
+def _identifying_keys(document: dict[str, Any]) -> list[str]:
     """Top-level keys (and keys of any top-level object such as "patient" or "specimen") that name
     a direct identifier. Legitimate fields such as assay.name are not in these places."""
     found = [key for key in document if key.lower() in _IDENTIFYING_FIELDS]

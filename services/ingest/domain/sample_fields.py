@@ -4,12 +4,45 @@ Pure: the adapter hands over FORMAT values as plain python values (ints, floats,
 """
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-# FORMAT keys any of the rules below may read; the adapter fetches only these.
-READ_COUNT_KEYS = frozenset(
-    {"AD", "AF", "FA", "DP", "AU", "CU", "GU", "TU", "TAR", "TIR", "FREQ", "RD", "DP4", "ADT", "DPT"}
+
+@dataclass(frozen=True)
+class ReadCountRule:
+    """One of read_counts' rules, as data: the C fast path (adapters/vcf/_fastpath.pyx) takes its keys from here.
+
+    name: the rule in the field's words; callers: whose files it is for; keys: every FORMAT key the rule reads;
+    selected_by: keys of which at least one has a value whenever the rule applies (read_counts checks them first).
+    """
+
+    name: str
+    callers: str
+    keys: tuple[str, ...]
+    selected_by: tuple[str, ...]
+
+
+# read_counts' rules, in the order it tries them. Any FORMAT key read_counts reads is declared here (a test parses
+# read_counts for fmt.get/fmt[...] and fails otherwise); the fast path implements some of the rules in C and hands
+# a record whose header declares any other rule's key to read_counts (tests/unit/test_read_count_rules.py).
+READ_COUNT_RULES: tuple[ReadCountRule, ...] = (
+    # AD and AF both typed as tuples by the header (Number=R/A); AF per ALT, or per allele as long as AD (RADIA).
+    # Not when AU or TIR is there (Strelka's rules then).
+    ReadCountRule("mutect2_ad_af", "Mutect2, DRAGEN, RADIA", ("AD", "AF", "DP"), ("AD", "AF")),
+    # tier-1 counts of the REF and ALT bases ({REF}U, {ALT}U); VAF = alt / (ref + alt); SNVs only.
+    ReadCountRule("strelka_snv_tier1", "Strelka2 somatic SNVs", ("AU", "CU", "GU", "TU", "DP"), ("AU",)),
+    ReadCountRule("strelka_indel_tier1", "Strelka2 somatic indels", ("TAR", "TIR", "DP"), ("TIR",)),
+    # FREQ "48.7%"; the ALT count from AD (a scalar), else DP4; depth from DP, DP4, else RD + ALT.
+    ReadCountRule("varscan2_freq", "VarScan2", ("FREQ", "AD", "RD", "DP4", "DP"), ("FREQ",)),
+    # AF, else FA, of any shape; per allele when as long as AD.
+    ReadCountRule("mutect_af_fa", "Mutect (FA), callers with an untyped AF", ("AF", "FA", "AD", "DP"), ("AF", "FA")),
+    ReadCountRule("pcgr_adt_dpt", "PCGR-style tumour fields", ("ADT", "DPT"), ("ADT",)),
+    # ALT / the sum of AD, else ALT / DP; DP alone gives the depth only.
+    ReadCountRule("ad_dp", "plain AD (and DP): MuSE and most others", ("AD", "DP"), ("AD", "DP")),
 )
+
+# FORMAT keys any of the rules may read; the adapter fetches only these.
+READ_COUNT_KEYS = frozenset(key for rule in READ_COUNT_RULES for key in rule.keys)
 
 
 class ReadCounts(NamedTuple):
@@ -80,8 +113,9 @@ def read_counts(fmt: Mapping[str, Any], alt_index: int, ref: str, alt: str) -> R
         return _varscan(fmt, depth)
     ad = _ints(fmt.get("AD"))
     alt_depth = _at(ad, alt_index + 1) if ad else None
-    if depth is None and ad and None not in ad:
-        depth = sum(ad)
+    known = _known(ad)
+    if depth is None and ad and known is not None:
+        depth = sum(known)
     fraction = fmt.get("AF")
     if fraction is None:
         fraction = fmt.get("FA")
@@ -117,8 +151,8 @@ def _varscan(fmt: Mapping[str, Any], depth: int | None) -> ReadCounts:
     ad = fmt.get("AD")
     alt_count = _int(ad) if not isinstance(ad, (tuple, list)) else None  # VarScan's AD is the ALT count alone
     if alt_count is None:
-        dp4 = _ints(fmt.get("DP4"))
-        if len(dp4) == 4 and None not in dp4:
+        dp4 = _known(_ints(fmt.get("DP4")))
+        if dp4 is not None and len(dp4) == 4:
             alt_count = dp4[2] + dp4[3]
             if depth is None:
                 depth = sum(dp4)
@@ -132,8 +166,9 @@ def _varscan(fmt: Mapping[str, Any], depth: int | None) -> ReadCounts:
 def _allelic(ad: list[int | None], alt_index: int, depth: int | None) -> ReadCounts:
     alt_count = _at(ad, alt_index + 1)
     vaf = None
-    if alt_count is not None and None not in ad and sum(ad) > 0:
-        vaf = alt_count / sum(ad)
+    known = _known(ad)
+    if alt_count is not None and known is not None and sum(known) > 0:
+        vaf = alt_count / sum(known)
     elif alt_count is not None and depth:
         vaf = alt_count / depth
     return ReadCounts(depth, alt_count, vaf)
@@ -157,6 +192,12 @@ def _seq(value: Any) -> Sequence[Any]:
 
 def _ints(value: Any) -> list[int | None]:
     return [_int(item) for item in _seq(value)]
+
+
+def _known(values: Sequence[int | None]) -> list[int] | None:
+    """values when none of them is missing (None), else None."""
+    known = [value for value in values if value is not None]
+    return known if len(known) == len(values) else None
 
 
 def _at(values: Sequence[Any], index: int) -> Any:

@@ -1,4 +1,4 @@
-"""Send an e-mail over SMTP (adapter): STARTTLS when the server offers it (or always/never by setting).
+"""Send an e-mail over SMTP (adapter; EmailSender is the ChannelSender of e-mail): STARTTLS when the server offers it (or always/never by setting).
 
 A message the server refuses for good (5xx, every recipient refused) or that cannot be sent at all
 (no SMTP server configured) is a final outcome: not tried again. Connection trouble and 4xx are retried.
@@ -10,7 +10,10 @@ from email.message import EmailMessage
 import aiosmtplib
 
 from services.common.settings import Settings
-from services.notify.adapters.webhook import AttemptOutcome
+from services.notify.domain.attempts import AttemptOutcome
+from services.notify.domain.mailbox import addresses_problem
+from services.notify.domain.messages import alert_mail, email_message
+from services.notify.domain.routing import Channel
 
 
 async def send_mail(message: EmailMessage, settings: Settings) -> AttemptOutcome:
@@ -33,3 +36,19 @@ async def send_mail(message: EmailMessage, settings: Settings) -> AttemptOutcome
         return AttemptOutcome(False, f"SMTP {error.code}", final=error.code >= 500)
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
         return AttemptOutcome(False, type(error).__name__)
+
+
+class EmailSender:
+    """The ChannelSender of e-mail: the alert's message to the channel's addresses, once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def send(self, delivery: dict, alert: dict, channel: Channel) -> AttemptOutcome:
+        problem = addresses_problem(channel.to)
+        if problem:  # stored before addresses were checked: it can never be sent
+            return AttemptOutcome(False, f"not sent: {problem}", final=True)
+        content = alert_mail({**alert, "alert_id": alert["_id"]}, self.settings.case_link_base,
+                             delivery.get("level", 0))
+        message = email_message(content, self.settings.smtp_from, list(channel.to), delivery["_id"].replace("|", "."))
+        return await send_mail(message, self.settings)

@@ -13,6 +13,7 @@ The interpretation documents are read defensively: any missing field is left out
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 IG = "http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition/"
 TBD = "http://hl7.org/fhir/uv/genomics-reporting/CodeSystem/TbdCodes"
@@ -38,29 +39,29 @@ def urn(*parts: str) -> str:
     return f"urn:uuid:{uuid.uuid5(NS, '|'.join(parts))}"
 
 
-def coding(system: str, code: str, display: str | None = None) -> dict:
+def coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
     return {"system": system, "code": code, **({"display": display} if display else {})}
 
 
-def concept(system: str, code: str, display: str | None = None) -> dict:
+def concept(system: str, code: str, display: str | None = None) -> dict[str, Any]:
     return {"coding": [coding(system, code, display)]}
 
 
-def component(code: str, display: str, value: dict) -> dict:
+def component(code: str, display: str, value: dict[str, Any]) -> dict[str, Any]:
     return {"code": concept(LOINC, code, display), **value}
 
 
-def _instant(value) -> str | None:
+def _instant(value: object) -> str | None:
     if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
     return value if isinstance(value, str) else None
 
 
-def _laboratory() -> list[dict]:
+def _laboratory() -> list[dict[str, Any]]:
     return [concept(OBS_CATEGORY, "laboratory"), concept(V2_0074, "GE", "Genetics")]
 
 
-def variant_observation(finding: dict, refs: dict, assembly: str | None) -> dict:
+def variant_observation(finding: dict[str, Any], refs: dict[str, str], assembly: str | None) -> dict[str, Any]:
     """A Genomics Reporting `variant` Observation for one finding."""
     gene = finding.get("gene")
     parts = [component("48018-6", "Gene studied [ID]", {"valueCodeableConcept": concept(HGNC, gene, gene)})] if gene else []
@@ -98,7 +99,7 @@ def variant_observation(finding: dict, refs: dict, assembly: str | None) -> dict
     return observation
 
 
-def evidence_text(finding: dict) -> str | None:
+def evidence_text(finding: dict[str, Any]) -> str | None:
     """AMP/ASCO/CAP and ESCAT tiers and EU status of a finding as one line (None when it has none)."""
     parts = []
     if finding.get("amp_tier"):
@@ -111,7 +112,8 @@ def evidence_text(finding: dict) -> str | None:
     return "; ".join(parts) or None
 
 
-def therapeutic_implication(finding: dict, therapy: str, variant_ref: str, refs: dict, tumor_type: str) -> dict:
+def therapeutic_implication(finding: dict[str, Any], therapy: str, variant_ref: str, refs: dict[str, str],
+                            tumor_type: str) -> dict[str, Any]:
     """A Genomics Reporting `therapeutic-implication` Observation: a therapy the variant bears on."""
     parts = [component("51963-7", "Medication assessed", {"valueCodeableConcept": {"text": therapy}})]
     evidence = evidence_text(finding)
@@ -134,7 +136,7 @@ def therapeutic_implication(finding: dict, therapy: str, variant_ref: str, refs:
     return observation
 
 
-def latest_findings(docs: dict) -> tuple[list[dict], dict]:
+def latest_findings(docs: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The findings of the latest interpretation (or, without one, of the latest alert) and that document."""
     for key in ("interpretations", "alerts"):
         candidates = [d for d in docs.get(key) or [] if d.get("findings")]
@@ -144,7 +146,7 @@ def latest_findings(docs: dict) -> tuple[list[dict], dict]:
     return [], {}
 
 
-def case_bundle(docs: dict, now: datetime | None = None) -> dict:
+def case_bundle(docs: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     """The FHIR R4 Bundle (collection) of a case from store.case_documents(): report, variants, implications."""
     case = docs.get("case") or {}
     results = docs.get("results") or []
@@ -154,10 +156,10 @@ def case_bundle(docs: dict, now: datetime | None = None) -> dict:
     result = next((r for r in results if r.get("_id") == source.get("result_key")), results[-1] if results else {})
     tumor_type = source.get("tumor_type") or case.get("tumor_type") or result.get("tumor_type") or ""
     refs = {"patient": urn(case_id, "patient")}
-    entries: list[tuple[str, dict]] = []
+    entries: list[tuple[str, dict[str, Any]]] = []
 
     pseudonym = case.get("patient_pseudonym") or result.get("patient_pseudonym")
-    patient = {"resourceType": "Patient"}
+    patient: dict[str, Any] = {"resourceType": "Patient"}
     if pseudonym:
         patient["identifier"] = [{"system": PSEUDONYM_SYSTEM, "value": pseudonym}]
     entries.append((refs["patient"], patient))
@@ -175,7 +177,7 @@ def case_bundle(docs: dict, now: datetime | None = None) -> dict:
         entries.append((refs["specimen"], resource))
 
     assembly = (result.get("assay") or {}).get("genome_build")
-    results_refs: list[dict] = []
+    results_refs: list[dict[str, Any]] = []
     for index, finding in enumerate(findings):
         variant_ref = urn(case_id, "variant", str(index), str(finding.get("gene")), str(finding.get("alteration")))
         entries.append((variant_ref, variant_observation(finding, refs, assembly)))
@@ -231,20 +233,20 @@ def case_bundle(docs: dict, now: datetime | None = None) -> dict:
     }
 
 
-def _conclusion(docs: dict, source: dict) -> str | None:
+def _conclusion(docs: dict[str, Any], source: dict[str, Any]) -> str | None:
     decisions = docs.get("decisions") or []
     if decisions:
         last = decisions[-1]
         return f"MTB decision ({last.get('outcome')}): {last.get('recommendation')} Rationale: {last.get('rationale')}"
-    reasons = [r.get("summary") for r in source.get("reasons") or [] if isinstance(r, dict) and r.get("summary")]
+    reasons = [r["summary"] for r in source.get("reasons") or [] if isinstance(r, dict) and r.get("summary")]
     return "; ".join(reasons) or None
 
 
 FHIR_PRIORITY = {"urgent": "urgent", "routine": "routine", "info": "routine"}
 
 
-def notification_bundle(alert: dict, subscription_id: str, event_number: int, link_base: str,
-                        now: datetime | None = None) -> dict:
+def notification_bundle(alert: dict[str, Any], subscription_id: str, event_number: int, link_base: str,
+                        now: datetime | None = None) -> dict[str, Any]:
     """An event-notification Bundle (FHIR Subscriptions backport, R4B) announcing one alert."""
     now = now or datetime.now(UTC)
     focus = urn("alert", alert["alert_id"])

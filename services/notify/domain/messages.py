@@ -6,8 +6,10 @@ patient pseudonym or anything else that identifies a person.
 
 import html
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ def case_link(base: str, case_id: str) -> str:
     return f"{base}{case_id}"
 
 
-def _finding_line(finding: dict) -> str:
+def _finding_line(finding: dict[str, Any]) -> str:
     tiers = ", ".join(x for x in (
         f"AMP tier {finding['amp_tier']}{finding.get('amp_level') or ''}" if finding.get("amp_tier") else "",
         f"ESCAT {finding['escat_tier']}" if finding.get("escat_tier") else "",
@@ -32,7 +34,7 @@ def _finding_line(finding: dict) -> str:
     return f"{finding.get('gene', '?')} {finding.get('alteration', '')}" + (f" ({tiers})" if tiers else "") + therapies
 
 
-def alert_mail(alert: dict, link_base: str, escalation_level: int = 0) -> MailContent:
+def alert_mail(alert: dict[str, Any], link_base: str, escalation_level: int = 0) -> MailContent:
     """Subject, plain text and HTML for an MTB-review alert (or its escalation, level >= 1)."""
     case_id, priority = alert["case_id"], alert["priority"]
     prefix = f"ESCALATION {escalation_level}: not acknowledged - " if escalation_level else ""
@@ -53,7 +55,7 @@ def alert_mail(alert: dict, link_base: str, escalation_level: int = 0) -> MailCo
         f"Open the case: {link}",
         f"Alert id: {alert['alert_id']}",
     ]) + "\n"
-    items = lambda lines: "".join(f"<li>{html.escape(x)}</li>" for x in lines)  # noqa: E731
+    items: Callable[[list[str]], str] = lambda lines: "".join(f"<li>{html.escape(x)}</li>" for x in lines)  # noqa: E731
     body = (
         f"<p>Case <strong>{html.escape(case_id)}</strong> needs review by your Molecular Tumour Board.</p>"
         f"<p>Priority: <strong>{html.escape(priority)}</strong>. Tumour type: {html.escape(alert['tumor_type'])}.</p>"
@@ -78,7 +80,7 @@ def email_message(content: MailContent, sender: str, to: list[str], message_id_k
     return message
 
 
-def sse_frame(event_id: int, event: str, data: dict) -> bytes:
+def sse_frame(event_id: int, event: str, data: dict[str, Any]) -> bytes:
     """One Server-Sent Events message (data is one line of JSON)."""
     payload = json.dumps(data, separators=(",", ":"), default=str)
     return f"id: {event_id}\nevent: {event}\ndata: {payload}\n\n".encode()

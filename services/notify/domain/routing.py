@@ -8,11 +8,12 @@ cover every site and are not a team.
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
+from contracts.events import ChannelKind
 from services.notify.domain.mailbox import addresses_problem
 
-ChannelKind = Literal["webhook", "email", "stream"]
+WEBHOOK_SCHEMES = {"https", "http"}  # the URL schemes a webhook may use
 PayloadFormat = Literal["json", "fhir"]
 OPERATOR_TEAM = "_operator"
 
@@ -109,3 +110,27 @@ def subscription_problem(team: Team, site_ids: Iterable[str], channel: Channel) 
     if channel.kind == "email":
         return addresses_problem(channel.to)
     return None
+
+
+# --- how channels and subscriptions are stored and shown (the documents of services.notify.adapters) ---
+
+def channel_from_doc(doc: dict[str, Any]) -> Channel:
+    return Channel(kind=doc["kind"], url=doc.get("url"), secret=doc.get("secret"), to=tuple(doc.get("to") or ()),
+                   payload=doc.get("payload", "json"))
+
+
+def channel_doc(channel: Channel) -> dict[str, Any]:
+    doc: dict[str, Any] = {"kind": channel.kind, "payload": channel.payload}
+    if channel.kind == "webhook":
+        doc.update(url=channel.url, secret=channel.secret)
+    if channel.kind == "email":
+        doc["to"] = list(channel.to)
+    return doc
+
+
+def public_subscription(doc: dict[str, Any]) -> dict[str, Any]:
+    """A subscription as shown to its team: the webhook secret is never shown back."""
+    channel = {k: v for k, v in doc["channel"].items() if k != "secret"}
+    return {"subscription_id": doc["_id"], "team_id": doc["team_id"], "site_ids": doc.get("site_ids", []),
+            "tumor_types": doc.get("tumor_types", []), "priorities": doc.get("priorities", []),
+            "channel": channel, "event_counter": doc.get("event_counter", 0), "active": doc.get("active", True)}

@@ -1,6 +1,7 @@
 """A case as its MTB sees it: findings, tiers, evidence, history and turnaround (pure)."""
 
 from datetime import datetime
+from typing import Any
 
 from services.notify.domain.fhir import latest_findings
 
@@ -8,7 +9,7 @@ TURNAROUND = (("received", "alerted"), ("alerted", "delivered"), ("alerted", "ac
               ("alerted", "decided"), ("received", "decided"))
 
 
-def turnaround(timeline: list[dict]) -> dict[str, float]:
+def turnaround(timeline: list[dict[str, Any]]) -> dict[str, float]:
     """Seconds between the first occurrences of timeline steps, e.g. {'alerted_to_acknowledged_s': 812.4}."""
     first: dict[str, datetime] = {}
     for step in sorted(timeline, key=lambda s: s["at"]):
@@ -17,7 +18,7 @@ def turnaround(timeline: list[dict]) -> dict[str, float]:
             for a, b in TURNAROUND if a in first and b in first}
 
 
-def case_summary(docs: dict) -> dict:
+def case_summary(docs: dict[str, Any]) -> dict[str, Any]:
     """The case summary the clinician API returns (no patient pseudonym)."""
     case = docs.get("case") or {}
     alerts = docs.get("alerts") or []

@@ -3,10 +3,12 @@
 
 `Converter.variants` is VcfReader.variants' loop. It converts a record itself when it fully understands
 it: sequence alleles only, VEP/SnpEff entries absent or plain ASCII (no SnpEff fusion partner), tumour read
-counts absent or read by read_counts' AD/AF/FA/DP rules (no Strelka, VarScan or PCGR keys in the header).
-Any other record goes to `VcfReader._convert` as before, and every rejection comes from the reader's
-methods. The rules are those of annotation.py and sample_fields.py, which stay the reference; the
-differential test (tests/unit/test_vcf_fastpath.py) holds both paths to the same output.
+counts absent or read by the rules of sample_fields.READ_COUNT_RULES named in FAST_RULES, which read FAST_KEYS
+only (no other key of sample_fields.READ_COUNT_KEYS, FALLBACK_KEYS, in the header: not Strelka's, VarScan's or
+PCGR's, nor those of a rule added later). Any other record goes to `VcfReader._convert` as before, and every
+rejection comes from the reader's methods. The rules are those of annotation.py and sample_fields.py, which stay
+the reference; the differential test (tests/unit/test_vcf_fastpath.py) holds both paths to the same output, and
+tests/unit/test_read_count_rules.py holds FAST_RULES, FAST_KEYS and FALLBACK_KEYS to READ_COUNT_RULES.
 `variant_document` is loader's, in C.
 
 Import pysam before this module (loader does): the extension links to pysam's htslib by file name.
@@ -74,6 +76,7 @@ from pysam.libchtslib cimport (
 import os
 
 from services.ingest.domain.rejection import VcfRejected
+from services.ingest.domain.sample_fields import READ_COUNT_KEYS
 
 
 cdef extern from *:
@@ -99,20 +102,27 @@ cdef extern from *:
     Py_ssize_t _next_bar "fastpath_next_bar" (const char *s, Py_ssize_t i, Py_ssize_t n) nogil
 
 
-# sample_fields.READ_COUNT_KEYS, in the order of the constants below. Strelka's, FREQ (VarScan) and ADT (PCGR)
-# in the header send every record to Python; the fast path takes read_counts' other rules.
-_COUNT_KEYS = (b"AD", b"AF", b"DP", b"AU", b"CU", b"GU", b"TU", b"TAR", b"TIR",
-               b"FA", b"FREQ", b"RD", b"DP4", b"ADT", b"DPT")
+# The read counts. sample_fields.READ_COUNT_RULES declares read_counts' rules and the FORMAT keys each reads; the
+# fast path implements FAST_RULES (_fill_counts), which read FAST_KEYS only. Every other key of READ_COUNT_KEYS is
+# a FALLBACK_KEY: one declared in the header sends the record to read_counts, so a rule added to READ_COUNT_RULES
+# with a key of its own is Python's without an edit here. COUNT_KEYS, the keys looked up, are READ_COUNT_KEYS
+# with FAST_KEYS first, in the order of the constants below.
+FAST_RULES = ("mutect2_ad_af", "mutect_af_fa", "ad_dp")
+FAST_KEYS = ("AD", "AF", "FA", "DP")
 cdef enum:
     AD = 0
     AF = 1
-    DP = 2
-    FIRST_STRELKA = 3  # AU CU GU TU TAR TIR
-    END_STRELKA = 9
-    FA = 9
-    FREQ = 10
-    ADT = 13
-    N_KEYS = 15
+    FA = 2
+    DP = 3
+    N_FAST_KEYS = 4
+    MAX_KEYS = 64
+FALLBACK_KEYS = tuple(sorted(READ_COUNT_KEYS.difference(FAST_KEYS)))
+COUNT_KEYS = FAST_KEYS + FALLBACK_KEYS
+if not READ_COUNT_KEYS.issuperset(FAST_KEYS) or len(FAST_KEYS) != N_FAST_KEYS or len(COUNT_KEYS) > MAX_KEYS:
+    raise ImportError(f"_fastpath reads {FAST_KEYS}, which sample_fields.READ_COUNT_KEYS must all hold "
+                      f"({sorted(READ_COUNT_KEYS)}), {MAX_KEYS} keys at most")
+_COUNT_KEYS = tuple(key.encode() for key in COUNT_KEYS)
+cdef int _n_keys = len(COUNT_KEYS)
 
 cdef enum:
     # the shape of the value pysam's sample.get() returns (bcf_array_to_object), which read_counts checks
@@ -276,7 +286,7 @@ cdef class Converter:
     cdef int allele_at, allele_num_at
     cdef readonly bint enabled
     cdef readonly Py_ssize_t taken  # records the fast path converted
-    cdef int ids[N_KEYS]
+    cdef int ids[MAX_KEYS]  # the header ids of COUNT_KEYS
     cdef RankSlot *ranks
     cdef VafSlot *vafs
 
@@ -476,7 +486,7 @@ cdef class Converter:
         # Header ids only grow (htslib adds undeclared keys as records use them): look up again when they do.
         cdef int i
         self.n_ids = h.n[BCF_DT_ID]
-        for i in range(N_KEYS):
+        for i in range(_n_keys):
             self.ids[i] = bcf_hdr_id2int(h, BCF_DT_ID, _COUNT_KEYS[i])
         if self.annotated:
             self.ann_id = bcf_hdr_id2int(h, BCF_DT_ID, self.ann_key)
@@ -513,14 +523,12 @@ cdef class Converter:
 
     cdef int _counts(self, bcf1_t *r, bcf_hdr_t *h, Counts *c) except -2:
         """The tumour's AD, AF, FA and DP as sample.get() gives them: COUNTED, NO_COUNTS (no read-count key in
-        the header, so _convert reads none) or TO_PYTHON (Strelka, VarScan or PCGR keys, odd shapes)."""
+        the header, so _convert reads none) or TO_PYTHON (a FALLBACK_KEY in the header, odd shapes)."""
         cdef int i
-        for i in range(FIRST_STRELKA, END_STRELKA):
+        for i in range(N_FAST_KEYS, _n_keys):  # FALLBACK_KEYS
             if self._is_format(h, i):
                 return TO_PYTHON
-        if self._is_format(h, FREQ) or self._is_format(h, ADT):
-            return TO_PYTHON
-        for i in range(N_KEYS):
+        for i in range(N_FAST_KEYS):
             if self._is_format(h, i):
                 break
         else:
@@ -545,7 +553,7 @@ cdef class Converter:
         return shape
 
     cdef bint _fill_counts(self, Counts *c, int k, dict values) except -1:
-        """read_counts for ALT k of a file without Strelka, VarScan or PCGR keys."""
+        """read_counts for ALT k of a file without FALLBACK_KEYS: its rules of FAST_RULES."""
         cdef int i, n_fractions = 0
         cdef bint none_in_ad = False, has_depth = c.dp_shape == V_SCALAR, has_alt = c.n_ad > k + 1
         cdef int64_t total = 0, depth = c.dp[0] if has_depth else 0
@@ -562,16 +570,16 @@ cdef class Converter:
         if has_alt:
             values["alt_depth"] = c.ad[k + 1]
         if c.ad_shape == V_TUPLE and c.af_shape == V_TUPLE and c.n_ad > k + 1 and c.n_af > k:
-            # the Mutect2/DRAGEN rule: AF per ALT, or per allele as long as AD (RADIA)
+            # mutect2_ad_af (Mutect2/DRAGEN): AF per ALT, or per allele as long as AD (RADIA)
             i = k + 1 if c.n_af == c.n_ad else k
         elif c.af_shape != V_NONE or c.fa_shape != V_NONE:
-            # AF, else FA (Mutect), per allele when as long as AD
+            # mutect_af_fa: AF, else FA (Mutect), per allele when as long as AD
             n_fractions = c.n_af if c.af_shape != V_NONE else c.n_fa
             i = k + 1 if c.n_ad > 1 and n_fractions == c.n_ad else k
             if i >= n_fractions:
                 return True
         else:
-            # AD alone: ALT / the sum of AD, else ALT / depth
+            # ad_dp: ALT / the sum of AD, else ALT / depth
             if has_alt and not none_in_ad and total > 0:
                 values["vaf"] = <double>c.ad[k + 1] / <double>total
             elif has_alt and has_depth and depth != 0:

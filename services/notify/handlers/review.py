@@ -5,27 +5,32 @@ the case along its timeline, is written to the append-only audit collection, pub
 event, and shown on the team's live stream.
 """
 
-import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
-from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import topics
 from contracts.events import AlertAcknowledged, AlertEscalated, MtbDecisionRecorded, MtbOutcome
-from services.common.cases import advance_case
-from services.common.runtime import Publish
 from services.common.settings import Settings
 from services.notify import metrics
-from services.notify.adapters import directory, store
 from services.notify.domain.review import ACKNOWLEDGED, DECIDED, OPEN, next_escalation_due
-from services.notify.domain.routing import Team
-from services.notify.wakeup import Signal
+from services.notify.domain.routing import Team, channel_doc
+from services.notify.ports import (
+    AlertStore,
+    CaseRecord,
+    Clock,
+    DeliveryStore,
+    Effect,
+    Publish,
+    StreamStore,
+    TeamDirectory,
+    Wakeup,
+)
 
 log = logging.getLogger("oncorelay.notify")
+SERVICE = "notify"
 
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 Name = Annotated[str, Field(min_length=1, max_length=120)]
@@ -56,9 +61,15 @@ class Outcome:
 
 
 class Review:
-    def __init__(self, db: AsyncDatabase, publish: Publish, settings: Settings, deliveries_wake: asyncio.Event,
-                 stream_wake: Signal) -> None:
-        self.db = db
+    def __init__(self, alerts: AlertStore, deliveries: DeliveryStore, streams: StreamStore, directory: TeamDirectory,
+                 cases: CaseRecord, publish: Publish, settings: Settings, deliveries_wake: Wakeup,
+                 stream_wake: Wakeup, clock: Clock) -> None:
+        self.alerts = alerts
+        self.deliveries = deliveries
+        self.streams = streams
+        self.directory = directory
+        self.cases = cases
+        self.clock = clock
         self.publish = publish
         self.settings = settings
         self.deliveries_wake = deliveries_wake
@@ -66,7 +77,7 @@ class Review:
 
     async def visible_alert(self, team: Team, alert_id: str) -> dict | None:
         """The alert if it concerns a site the team serves (otherwise None, as if it did not exist)."""
-        alert = await store.get_alert(self.db, alert_id)
+        alert = await self.alerts.get_alert(alert_id)
         return alert if alert and team.serves(alert["treating_site"]) else None
 
     async def acknowledge(self, team: Team, alert_id: str, request: AcknowledgeInput) -> Outcome:
@@ -74,8 +85,8 @@ class Review:
         alert = await self.visible_alert(team, alert_id)
         if alert is None:
             return Outcome("not_found")
-        now = datetime.now(UTC)
-        updated = await store.transition_alert(self.db, alert_id, [OPEN], {
+        now = self.clock()
+        updated = await self.alerts.transition_alert(alert_id, [OPEN], {
             "status": ACKNOWLEDGED, "acknowledged_at": now, "acknowledged_by": request.by, "acknowledged_team": team.team_id,
             "escalation_due_at": None,
         })
@@ -94,9 +105,9 @@ class Review:
         alert = await self.visible_alert(team, alert_id)
         if alert is None:
             return Outcome("not_found")
-        now = datetime.now(UTC)
+        now = self.clock()
         decision_id = f"{alert_id}:decision"
-        updated = await store.transition_alert(self.db, alert_id, [OPEN, ACKNOWLEDGED], {
+        updated = await self.alerts.transition_alert(alert_id, [OPEN, ACKNOWLEDGED], {
             "status": DECIDED, "decided_at": now, "decision_id": decision_id, "escalation_due_at": None,
         })
         if updated is None:
@@ -104,22 +115,22 @@ class Review:
         event = MtbDecisionRecorded(decision_id=decision_id, alert_id=alert_id, case_id=alert["case_id"],
                                     result_key=alert["result_key"], team_id=team.team_id, decided_at=now,
                                     **request.model_dump())
-        await store.record_decision(self.db, {"_id": decision_id, **event.model_dump(mode="json"), "decided_at": now})
+        await self.alerts.record_decision({"_id": decision_id, **event.model_dump(mode="json"), "decided_at": now})
         metrics.DECISIONS.labels(request.outcome).inc()
         await self._record(team, alert, "decided", request.outcome, event.model_dump(mode="json"))
         await self.publish(topics.MTB_DECISIONS, alert["case_id"], event)
         return Outcome("done", updated)
 
     async def _record(self, team: Team, alert: dict, stage: str, detail: str, data: dict) -> None:
-        await advance_case(self.db, alert["case_id"], alert["result_key"], alert["published_at"], stage, detail)
-        await store.audit(self.db, f"team:{team.team_id}", stage, alert["case_id"], alert["_id"], data)
-        await store.append_stream_event(self.db, team.team_id, stage, data, f"{stage}:{alert['_id']}")
+        await self.cases.advance(alert["case_id"], alert["result_key"], alert["published_at"], [(stage, detail)])
+        await self.cases.audit(f"team:{team.team_id}", stage, alert["case_id"], alert["_id"], data)
+        await self.streams.append_stream_event(team.team_id, stage, data, f"{stage}:{alert['_id']}")
         self.stream_wake.set()
 
     async def escalate_overdue(self) -> int:
         """Escalate every urgent alert whose acknowledgement is overdue by one level; returns how many."""
         count = 0
-        for alert in await store.overdue_alerts(self.db, datetime.now(UTC)):
+        for alert in await self.alerts.overdue_alerts(self.clock()):
             try:
                 count += await self._escalate(alert)
             except Exception:  # one bad alert must not stop the others; it is looked at again next scan
@@ -127,35 +138,39 @@ class Review:
         return count
 
     async def _escalate(self, alert: dict) -> int:
-        now = datetime.now(UTC)
-        teams = await directory.teams_serving(self.db, alert["treating_site"])
+        """Escalate one overdue alert to its next contact. Every effect is recorded once (by the alert and level) and
+        the claim of the level comes last: a crash before it leaves the alert due, and the next scan redoes only
+        what is missing (the AlertEscalated event may then be published twice, as any event after a crash)."""
+        now = self.clock()
+        teams = await self.directory.teams_serving(alert["treating_site"])
         contacts = [(team, contact) for team in teams for contact in team.escalation_contacts]
         level = alert.get("escalation_level", 0) + 1
         if level > len(contacts):
-            await store.stop_escalating(self.db, alert["_id"])
+            await self.alerts.stop_escalating(alert["_id"])
             return 0
         next_due = next_escalation_due(level, len(contacts), now, self.settings.escalation_after_s)
-        if not await store.claim_escalation(self.db, alert["_id"], level, next_due):
-            return 0
         team, contact = contacts[level - 1]
         overdue_s = max((now - alert["raised_at"]).total_seconds(), 0.0)
         event = AlertEscalated(alert_id=alert["_id"], case_id=alert["case_id"], team_id=team.team_id, level=level,
                                channel=contact.kind, overdue_s=round(overdue_s, 3), escalated_at=now)
-        await store.record_escalation(self.db, {"_id": f"{alert['_id']}|{level}", **event.model_dump(mode="json"),
-                                                "target": contact.target(), "at": now})
-        await store.create_delivery(self.db, {
+        await self.alerts.record_escalation({"_id": f"{alert['_id']}|{level}", **event.model_dump(mode="json"),
+                                             "target": contact.target(), "at": now})
+        await self.deliveries.create_delivery({
             "_id": f"{alert['_id']}|escalation-{level}", "alert_id": alert["_id"], "case_id": alert["case_id"],
             "kind": "escalation", "level": level, "team_id": team.team_id, "channel": contact.kind,
-            "target": contact.target(), "contact": directory.channel_doc(contact),
+            "target": contact.target(), "contact": channel_doc(contact),
         })
-        self.deliveries_wake.set()
-        metrics.ESCALATIONS.labels(str(level)).inc()
-        await store.audit(self.db, "notify", "escalated", alert["case_id"], alert["_id"],
-                          {"level": level, "team_id": team.team_id, "channel": contact.kind})
-        await store.add_timeline_step(self.db, alert["case_id"], alert["result_key"], f"escalated-{level}",
-                                      f"to {contact.kind} contact of {team.team_id}")
-        await store.append_stream_event(self.db, team.team_id, "escalated", event.model_dump(mode="json"),
-                                        f"escalated:{alert['_id']}:{level}")
-        self.stream_wake.set()
+        await self.cases.audit_once([Effect(f"escalated:{alert['_id']}:{level}", SERVICE, "escalated", alert["case_id"],
+                                            alert["_id"], {"level": level, "team_id": team.team_id,
+                                                           "channel": contact.kind})])
+        await self.cases.add_step(alert["case_id"], alert["result_key"], f"escalated-{level}",
+                                  f"to {contact.kind} contact of {team.team_id}")
+        await self.streams.append_stream_event(team.team_id, "escalated", event.model_dump(mode="json"),
+                                               f"escalated:{alert['_id']}:{level}")
         await self.publish(topics.ALERTS_ESCALATED, alert["case_id"], event)
+        if not await self.alerts.claim_escalation(alert["_id"], level, next_due):
+            return 0  # another process escalated it at the same time (the effects above are each recorded once)
+        self.deliveries_wake.set()
+        self.stream_wake.set()
+        metrics.ESCALATIONS.labels(str(level)).inc()
         return 1

@@ -1,4 +1,5 @@
-"""Teams, their API tokens and their subscriptions in MongoDB (adapter).
+"""Teams, their API tokens and their subscriptions in MongoDB (adapter; MongoTeamDirectory is the TeamDirectory
+port of services.notify.ports over these functions).
 
 Collections: `teams` {_id: team_id, name, site_ids, escalation_contacts}, `team_tokens`
 {_id: sha256(token), team_id, scopes, label, created_at} (the token itself is never stored),
@@ -12,22 +13,8 @@ from datetime import UTC, datetime
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.notify.domain.routing import OPERATOR_TEAM, Channel, Subscription, Team
+from services.notify.domain.routing import OPERATOR_TEAM, Channel, Subscription, Team, channel_doc, channel_from_doc
 from services.notify.domain.tokens import new_token, token_hash
-
-
-def channel_from_doc(doc: dict) -> Channel:
-    return Channel(kind=doc["kind"], url=doc.get("url"), secret=doc.get("secret"), to=tuple(doc.get("to") or ()),
-                   payload=doc.get("payload", "json"))
-
-
-def channel_doc(channel: Channel) -> dict:
-    doc: dict = {"kind": channel.kind, "payload": channel.payload}
-    if channel.kind == "webhook":
-        doc.update(url=channel.url, secret=channel.secret)
-    if channel.kind == "email":
-        doc["to"] = list(channel.to)
-    return doc
 
 
 def subscription_from_doc(doc: dict) -> Subscription:
@@ -37,14 +24,6 @@ def subscription_from_doc(doc: dict) -> Subscription:
         priorities=frozenset(doc.get("priorities") or ()), all_sites=bool(doc.get("all_sites")),
         active=doc.get("active", True),
     )
-
-
-def public_subscription(doc: dict) -> dict:
-    """A subscription as shown to its team: the webhook secret is never shown back."""
-    channel = {k: v for k, v in doc["channel"].items() if k != "secret"}
-    return {"subscription_id": doc["_id"], "team_id": doc["team_id"], "site_ids": doc.get("site_ids", []),
-            "tumor_types": doc.get("tumor_types", []), "priorities": doc.get("priorities", []),
-            "channel": channel, "event_counter": doc.get("event_counter", 0), "active": doc.get("active", True)}
 
 
 def team_from_doc(doc: dict) -> Team:
@@ -124,6 +103,12 @@ async def active_subscriptions(db: AsyncDatabase) -> list[Subscription]:
     return [subscription_from_doc(d) async for d in db.subscriptions.find({"active": True})]
 
 
+async def subscription_channel(db: AsyncDatabase, subscription_id: str) -> Channel | None:
+    """The channel of an active subscription; None once it is removed (or never existed)."""
+    doc = await db.subscriptions.find_one({"_id": subscription_id})
+    return channel_from_doc(doc["channel"]) if doc and doc.get("active", True) else None
+
+
 async def next_event_number(db: AsyncDatabase, subscription_id: str) -> int:
     """Atomically count one more event for the subscription and return its number (1, 2, ...)."""
     doc = await db.subscriptions.find_one_and_update(
@@ -148,3 +133,52 @@ async def ensure_operator_subscriptions(db: AsyncDatabase, urls: list[str]) -> N
     await db.subscriptions.update_many(
         {"team_id": OPERATOR_TEAM, "_id": {"$nin": list(wanted)}, "active": True}, {"$set": {"active": False}}
     )
+
+
+class MongoTeamDirectory:
+    """The TeamDirectory port in MongoDB (`teams`, `team_tokens`, `subscriptions`)."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.db = db
+
+    async def save_team(self, team: Team) -> None:
+        await save_team(self.db, team)
+
+    async def get_team(self, team_id: str) -> Team | None:
+        return await get_team(self.db, team_id)
+
+    async def teams_serving(self, site_id: str) -> list[Team]:
+        return await teams_serving(self.db, site_id)
+
+    async def issue_token(self, team_id: str, scopes: list[str], label: str = "") -> str:
+        return await issue_token(self.db, team_id, scopes, label)
+
+    async def revoke_tokens(self, team_id: str) -> int:
+        return await revoke_tokens(self.db, team_id)
+
+    async def authenticate(self, token: str) -> tuple[Team, frozenset[str]] | None:
+        return await authenticate(self.db, token)
+
+    async def add_subscription(self, subscription: Subscription) -> dict:
+        return await add_subscription(self.db, subscription)
+
+    def new_subscription_id(self) -> str:
+        return new_subscription_id()
+
+    async def list_subscriptions(self, team_id: str | None = None) -> list[dict]:
+        return await list_subscriptions(self.db, team_id)
+
+    async def remove_subscription(self, subscription_id: str, team_id: str | None = None) -> bool:
+        return await remove_subscription(self.db, subscription_id, team_id)
+
+    async def active_subscriptions(self) -> list[Subscription]:
+        return await active_subscriptions(self.db)
+
+    async def subscription_channel(self, subscription_id: str) -> Channel | None:
+        return await subscription_channel(self.db, subscription_id)
+
+    async def next_event_number(self, subscription_id: str) -> int:
+        return await next_event_number(self.db, subscription_id)
+
+    async def ensure_operator_subscriptions(self, urls: list[str]) -> None:
+        await ensure_operator_subscriptions(self.db, urls)

@@ -24,19 +24,26 @@ from datetime import date, datetime
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
-from pymongo.asynchronous.database import AsyncDatabase
 
-from services.common.netguard import AddressPolicy
 from services.common.settings import Settings
-from services.notify import metrics, subscriptions
-from services.notify.adapters import directory, store
+from services.notify import metrics
 from services.notify.domain.fhir import case_bundle
 from services.notify.domain.messages import last_event_id, sse_comment, sse_frame
 from services.notify.domain.review import REVIEW_STATUSES
+from services.notify.domain.routing import public_subscription
 from services.notify.domain.summary import case_summary
 from services.notify.domain.tokens import bearer_token
-from services.notify.review import AcknowledgeInput, DecisionInput, Review
-from services.notify.wakeup import Signal
+from services.notify.handlers import subscriptions
+from services.notify.handlers.review import AcknowledgeInput, DecisionInput, Review
+from services.notify.ports import (
+    AlertStore,
+    CaseViews,
+    DeliveryStore,
+    DestinationCheck,
+    Signal,
+    StreamStore,
+    TeamDirectory,
+)
 
 log = logging.getLogger("oncorelay.notify.api")
 HIDDEN_ALERT_FIELDS = ("payload", "routed")
@@ -73,12 +80,18 @@ def public_delivery(delivery: dict) -> dict:
 
 
 class ClinicianApi:
-    def __init__(self, db: AsyncDatabase, review: Review, settings: Settings, stream_signal: Signal) -> None:
-        self.db = db
+    def __init__(self, directory: TeamDirectory, alerts: AlertStore, deliveries: DeliveryStore, streams: StreamStore,
+                 cases: CaseViews, review: Review, settings: Settings, stream_signal: Signal,
+                 destination_problem: DestinationCheck) -> None:
+        self.directory = directory
+        self.alerts = alerts
+        self.deliveries = deliveries
+        self.streams = streams
+        self.cases = cases
         self.review = review
         self.settings = settings
         self.stream_signal = stream_signal
-        self.webhook_policy = AddressPolicy.parse(settings.webhook_allowed_networks)
+        self.destination_problem = destination_problem  # a team's webhook URL checked before it is stored
 
     def application(self) -> web.Application:
         app = web.Application(middlewares=[self.json_errors, self.authenticate])
@@ -118,7 +131,7 @@ class ClinicianApi:
     async def authenticate(self, request: web.Request, handler):
         route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unknown"
         token = bearer_token(request.headers.get("Authorization"))
-        found = await directory.authenticate(self.db, token) if token else None
+        found = await self.directory.authenticate(token) if token else None
         if found is None:
             response = problem(401, "unauthenticated", "send Authorization: Bearer <your team's token>")
             response.headers["WWW-Authenticate"] = 'Bearer realm="oncorelay"'
@@ -143,7 +156,7 @@ class ClinicianApi:
         statuses = list(REVIEW_STATUSES) if status == "all" else [status]
         if not set(statuses) <= set(REVIEW_STATUSES):
             return problem(400, "bad_status", f"status is one of {', '.join(REVIEW_STATUSES)} or all")
-        alerts = await store.alerts_for_sites(self.db, sorted(request["team"].site_ids), statuses)
+        alerts = await self.alerts.alerts_for_sites(sorted(request["team"].site_ids), statuses)
         return reply({"alerts": [public_alert(a) for a in alerts]})
 
     async def get_alert(self, request: web.Request) -> web.Response:
@@ -152,7 +165,7 @@ class ClinicianApi:
         alert = await self.review.visible_alert(request["team"], request.match_info["alert_id"])
         if alert is None:
             return problem(404, "not_found", "no such alert for your team")
-        deliveries = await store.deliveries_of(self.db, [alert["_id"]])
+        deliveries = await self.deliveries.deliveries_of([alert["_id"]])
         return reply({**public_alert(alert), "deliveries": [public_delivery(d) for d in deliveries]})
 
     async def _body(self, request: web.Request, model: type[BaseModel]):
@@ -193,10 +206,10 @@ class ClinicianApi:
 
     async def _visible_case(self, request: web.Request) -> dict | None:
         case_id = request.match_info["case_id"]
-        site = await store.case_site(self.db, case_id)
+        site = await self.cases.case_site(case_id)
         if site is None or not request["team"].serves(site):
             return None
-        return await store.case_documents(self.db, case_id)
+        return await self.cases.case_documents(case_id)
 
     async def get_case(self, request: web.Request) -> web.Response:
         if denied := self.lacks(request, "read"):
@@ -217,8 +230,8 @@ class ClinicianApi:
     async def list_subscriptions(self, request: web.Request) -> web.Response:
         if denied := self.lacks(request, "subscriptions"):
             return denied
-        docs = await directory.list_subscriptions(self.db, request["team"].team_id)
-        return reply({"subscriptions": [directory.public_subscription(d) for d in docs]})
+        docs = await self.directory.list_subscriptions(request["team"].team_id)
+        return reply({"subscriptions": [public_subscription(d) for d in docs]})
 
     async def add_subscription(self, request: web.Request) -> web.Response:
         if denied := self.lacks(request, "subscriptions"):
@@ -226,16 +239,16 @@ class ClinicianApi:
         body = await self._body(request, subscriptions.SubscriptionInput)
         if isinstance(body, web.Response):
             return body
-        doc, why = await subscriptions.create(self.db, request["team"], body, self.webhook_policy)
+        doc, why = await subscriptions.create(self.directory, request["team"], body, self.destination_problem)
         if why:
             return problem(422, "subscription_refused", why)
-        return reply(directory.public_subscription(doc), 201)
+        return reply(public_subscription(doc), 201)
 
     async def remove_subscription(self, request: web.Request) -> web.Response:
         if denied := self.lacks(request, "subscriptions"):
             return denied
-        removed = await directory.remove_subscription(self.db, request.match_info["subscription_id"],
-                                                      request["team"].team_id)
+        removed = await self.directory.remove_subscription(request.match_info["subscription_id"],
+                                                           request["team"].team_id)
         if not removed:
             return problem(404, "not_found", "no such active subscription for your team")
         return reply({"status": "removed"})
@@ -249,7 +262,7 @@ class ClinicianApi:
             resume = last_event_id(request.headers.get("Last-Event-ID"), request.query.get("last_event_id"))
         except ValueError as error:
             return problem(400, "bad_last_event_id", str(error))
-        seq = resume if resume is not None else await store.latest_stream_seq(self.db, team_id)
+        seq = resume if resume is not None else await self.streams.latest_stream_seq(team_id)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
                                                "X-Accel-Buffering": "no"})
         await response.prepare(request)
@@ -258,7 +271,7 @@ class ClinicianApi:
             await response.write(b"retry: 2000\n\n")
             last_write = time.monotonic()
             while True:
-                events = await store.stream_events_after(self.db, team_id, seq)
+                events = await self.streams.stream_events_after(team_id, seq)
                 for event in events:
                     await response.write(sse_frame(event["seq"], event["event"], event["data"]))
                     seq = event["seq"]

@@ -1,4 +1,9 @@
-"""notify's MongoDB reads and writes: alerts, deliveries, the teams' event streams, audit (adapter).
+"""notify's MongoDB reads and writes: alerts, deliveries, the teams' event streams and the case views (adapter).
+
+The functions take the database; the classes at the end are the ports (services.notify.ports: AlertStore,
+DeliveryStore, StreamStore, CaseViews) over them. The case timeline and the audit trail are the shared case
+record (services.common.adapters.case_record); annotate's interpretations are read through
+contracts.read_models.
 
 Collections:
 - `alerts` {_id: alert_id, ...the MtbReviewRequired fields, status (open|acknowledged|decided),
@@ -23,10 +28,8 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from contracts.findings import reportable
-from services.common import audit as audit_trail
+from contracts.read_models import InterpretationSummary, StoredInterpretation, StoredInterpretationDocument
 from services.common import packed
-from services.common.cases import timeline_entry, timeline_key
 
 INDEXES: dict[str, list[list[tuple[str, int]]]] = {
     "alerts": [[("case_id", 1)], [("treating_site", 1), ("status", 1)], [("status", 1), ("escalation_due_at", 1)]],
@@ -291,46 +294,22 @@ async def latest_stream_seq(db: AsyncDatabase, team_id: str) -> int:
 
 # --- audit, escalations, decisions, case views ----------------------------------------------
 
-async def audit(db: AsyncDatabase, actor: str, action: str, case_id: str, alert_id: str | None, detail: dict) -> None:
-    """Append one audit record (never updated or deleted by oncorelay)."""
-    await audit_trail.record(db, actor, action, case_id, alert_id, detail)
-
-
-async def record_escalation(db: AsyncDatabase, doc: dict) -> bool:
+async def insert_once(db: AsyncDatabase, collection: str, doc: dict) -> bool:
+    """Insert `doc` unless a document with its `_id` exists (an escalation, a decision); False when it did."""
     try:
-        await db.escalations.insert_one(doc)
-        return True
-    except DuplicateKeyError:
-        return False
-
-
-async def record_decision(db: AsyncDatabase, doc: dict) -> bool:
-    try:
-        await db.decisions.insert_one(doc)
+        await db[collection].insert_one(doc)
         return True
     except DuplicateKeyError:
         return False
 
 
 def interpretation_view(document: dict) -> dict:
-    """A stored interpretation (annotate's document, packed) as notify's summary and FHIR export read it:
-    its ids and its reportable findings (contracts.findings.reportable), each with the variant's coordinates
-    (from its chrom:pos:ref>alt key) and its citations as `sources`."""
-    interp = packed.unpack(document["interpretation"], document["encoding"])
-    findings = []
-    for finding in interp["signature_findings"] + interp["findings"]:
-        if not reportable(finding):
-            continue
-        view = {**finding, "sources": finding.get("citations", [])}
-        chrom, _, rest = finding["variant_key"].partition(":")
-        pos, _, alleles = rest.partition(":")
-        ref, _, alt = alleles.partition(">")
-        if pos.isdigit() and ref and alt:
-            view.update(chrom=chrom, pos=int(pos), ref=ref, alt=alt)
-        findings.append(view)
-    return {"_id": document["_id"], "case_id": document["case_id"], "result_key": interp["result_key"],
-            "result_version": interp["result_version"], "tumor_type": interp["tumor_type"],
-            "annotated_at": document.get("annotated_at"), "findings": findings}
+    """A stored interpretation (annotate's document, packed) as notify's summary and FHIR export read it: its ids
+    and its reportable findings, each with the variant's coordinates and its citations as `sources`
+    (contracts.read_models.InterpretationSummary)."""
+    envelope = StoredInterpretationDocument.model_validate(document)
+    body = StoredInterpretation.model_validate(packed.unpack(envelope.interpretation, envelope.encoding))
+    return InterpretationSummary.of(envelope, body).view()
 
 
 async def case_documents(db: AsyncDatabase, case_id: str) -> dict:
@@ -355,15 +334,101 @@ async def case_site(db: AsyncDatabase, case_id: str) -> str | None:
     return alert["treating_site"] if alert else None
 
 
-async def add_timeline_step(db: AsyncDatabase, case_id: str, result_key: str, step: str, detail: str) -> None:
-    """Put a step that is not a case state (e.g. 'delivered') on the case's timeline, once per result.
+# --- the ports ------------------------------------------------------------------------------
 
-    Same entry and de-duplication key as services.common.cases.advance_case; one conditional write
-    (our FerretDB finds it by `_id`, infra/ferretdb/patches/0003).
-    """
-    key = timeline_key(result_key, step)
-    await db.cases.update_one(
-        {"_id": case_id, "timeline_keys": {"$ne": key}},
-        {"$push": {"timeline": timeline_entry(result_key, step, datetime.now(UTC), detail)},
-         "$addToSet": {"timeline_keys": key}},
-    )
+class MongoAlertStore:
+    """The AlertStore port in MongoDB (or FerretDB)."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.db = db
+
+    async def ensure_indexes(self) -> None:
+        await ensure_indexes(self.db)
+
+    async def record_alert(self, alert_doc: dict, escalation_due_at: datetime | None) -> dict | None:
+        return await record_alert(self.db, alert_doc, escalation_due_at)
+
+    async def mark_routed(self, alert_id: str, team_ids: list[str]) -> None:
+        await mark_routed(self.db, alert_id, team_ids)
+
+    async def get_alert(self, alert_id: str) -> dict | None:
+        return await get_alert(self.db, alert_id)
+
+    async def alerts_for_sites(self, site_ids: list[str], statuses: list[str], limit: int = 200) -> list[dict]:
+        return await alerts_for_sites(self.db, site_ids, statuses, limit)
+
+    async def set_delivery_outcome(self, alert_id: str, delivered: bool) -> None:
+        await set_delivery_outcome(self.db, alert_id, delivered)
+
+    async def transition_alert(self, alert_id: str, from_statuses: list[str], fields: dict) -> dict | None:
+        return await transition_alert(self.db, alert_id, from_statuses, fields)
+
+    async def overdue_alerts(self, now: datetime, limit: int = 100) -> list[dict]:
+        return await overdue_alerts(self.db, now, limit)
+
+    async def queue_open_escalations(self) -> int:
+        return await queue_open_escalations(self.db)
+
+    async def claim_escalation(self, alert_id: str, level_done: int, next_due: datetime | None) -> bool:
+        return await claim_escalation(self.db, alert_id, level_done, next_due)
+
+    async def stop_escalating(self, alert_id: str) -> None:
+        await stop_escalating(self.db, alert_id)
+
+    async def record_escalation(self, doc: dict) -> bool:
+        return await insert_once(self.db, "escalations", doc)
+
+    async def record_decision(self, doc: dict) -> bool:
+        return await insert_once(self.db, "decisions", doc)
+
+
+class MongoDeliveryStore:
+    """The DeliveryStore port in MongoDB (`deliveries` and `delivery_queue`)."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.db = db
+
+    async def delivery_exists(self, delivery_id: str) -> bool:
+        return await delivery_exists(self.db, delivery_id)
+
+    async def create_delivery(self, doc: dict, lease_until: datetime | None = None) -> dict | None:
+        return await create_delivery(self.db, doc, lease_until)
+
+    async def claim_due_delivery(self, now: datetime, lease_s: float) -> dict | None:
+        return await claim_due_delivery(self.db, now, lease_s)
+
+    async def finish_attempt(self, delivery_id: str, attempt: dict, status: str,
+                             next_attempt_at: datetime | None) -> None:
+        await finish_attempt(self.db, delivery_id, attempt, status, next_attempt_at)
+
+    async def deliveries_of(self, alert_ids: list[str]) -> list[dict]:
+        return await deliveries_of(self.db, alert_ids)
+
+
+class MongoStreamStore:
+    """The StreamStore port in MongoDB (`stream_events`, `stream_dedupe`, `counters`)."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.db = db
+
+    async def append_stream_event(self, team_id: str, event: str, data: dict, dedupe: str) -> int | None:
+        return await append_stream_event(self.db, team_id, event, data, dedupe)
+
+    async def stream_events_after(self, team_id: str, seq: int, limit: int = 100) -> list[dict]:
+        return await stream_events_after(self.db, team_id, seq, limit)
+
+    async def latest_stream_seq(self, team_id: str) -> int:
+        return await latest_stream_seq(self.db, team_id)
+
+
+class MongoCaseViews:
+    """The CaseViews port: a case's site and documents, read from MongoDB."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.db = db
+
+    async def case_site(self, case_id: str) -> str | None:
+        return await case_site(self.db, case_id)
+
+    async def case_documents(self, case_id: str) -> dict:
+        return await case_documents(self.db, case_id)

@@ -1,21 +1,20 @@
-"""Creating and removing subscriptions (shared by the clinician API and the CLI)."""
+"""Creating subscriptions (shared by the clinician API and the CLI): the team's input checked, the webhook's
+destination checked, the subscription stored."""
 
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from pymongo.asynchronous.database import AsyncDatabase
 
-from services.common.netguard import AddressPolicy, OutboundRefused, check_destination
-from services.notify.adapters import directory
-from services.notify.adapters.webhook import WEBHOOK_SCHEMES
+from contracts.events import ChannelKind
 from services.notify.domain.routing import Channel, Subscription, Team, subscription_problem
+from services.notify.ports import DestinationCheck, Document, TeamDirectory
 
 OncoTreeCode = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,19}$")]
 
 
 class ChannelInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["webhook", "email", "stream"]
+    kind: ChannelKind
     url: Annotated[str, Field(max_length=2048)] | None = None
     secret: Annotated[str, Field(min_length=16, max_length=256)] | None = None
     to: list[Annotated[str, Field(max_length=254)]] = Field(default_factory=list, max_length=20)
@@ -33,28 +32,17 @@ class SubscriptionInput(BaseModel):
     channel: ChannelInput
 
 
-async def destination_problem(channel: Channel, policy: AddressPolicy) -> str | None:
-    """Why a team's webhook URL may not be used (form, credentials, where its host resolves); None when it may."""
-    if channel.kind != "webhook":
-        return None
-    try:
-        await check_destination(channel.url or "", WEBHOOK_SCHEMES, policy)
-    except OutboundRefused as error:
-        return f"webhook URL refused: {error}"
-    return None
-
-
-async def create(db: AsyncDatabase, team: Team, request: SubscriptionInput,
-                 policy: AddressPolicy) -> tuple[dict | None, str | None]:
+async def create(directory: TeamDirectory, team: Team, request: SubscriptionInput,
+                 destination_problem: DestinationCheck) -> tuple[Document | None, str | None]:
     """Store a new subscription of `team`; (document, None) or (None, why it was refused).
-    A webhook's host must resolve only to addresses `policy` permits."""
+    A webhook's destination must pass `destination_problem` (its host resolving only to permitted addresses)."""
     sites = request.site_ids or sorted(team.site_ids)
     channel = request.channel.channel()
-    problem = subscription_problem(team, sites, channel) or await destination_problem(channel, policy)
+    problem = subscription_problem(team, sites, channel) or await destination_problem(channel)
     if problem:
         return None, problem
     subscription = Subscription(
         subscription_id=directory.new_subscription_id(), team_id=team.team_id, site_ids=frozenset(sites),
         channel=channel, tumor_types=frozenset(request.tumor_types), priorities=frozenset(request.priorities),
     )
-    return await directory.add_subscription(db, subscription), None
+    return await directory.add_subscription(subscription), None

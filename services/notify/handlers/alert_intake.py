@@ -11,35 +11,35 @@ does not exist yet.
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from pydantic import ValidationError
-from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts.events import MtbReviewRequired
 from services.common import metrics
-from services.common.cases import advance_case
 from services.common.logging import correlate
 from services.common.settings import Settings
-from services.notify.adapters import directory, store
+from services.notify.domain.attempts import delivery_id
 from services.notify.domain.review import first_escalation_due
 from services.notify.domain.routing import AlertFacts, Channel, Lineage, route
+from services.notify.ports import AlertStore, CaseRecord, Clock, DeliveryStore, TeamDirectory
 
 log = logging.getLogger("oncorelay.notify")
 SERVICE = "notify"
 
 
-def delivery_id(alert_id: str, subscription_id: str) -> str:
-    return f"{alert_id}|{subscription_id}"
-
-
 class AlertIntake:
-    def __init__(self, db: AsyncDatabase, settings: Settings, lineage: Lineage,
-                 attempt: Callable[[dict, dict, Channel], None]) -> None:
-        self.db = db
+    def __init__(self, alerts: AlertStore, deliveries: DeliveryStore, directory: TeamDirectory, cases: CaseRecord,
+                 settings: Settings, lineage: Lineage, attempt: Callable[[dict, dict, Channel], None],
+                 clock: Clock) -> None:
+        self.alerts = alerts
+        self.deliveries = deliveries
+        self.directory = directory
+        self.cases = cases
         self.settings = settings
         self.lineage = lineage
         self.attempt = attempt  # Dispatcher.take: attempts a delivery created leased by this process
+        self.clock = clock
 
     async def handle(self, raw: bytes) -> None:
         """Record and route one alert from oncorelay.mtb.alerts.v1."""
@@ -57,19 +57,19 @@ class AlertIntake:
         document = {**alert.model_dump(mode="json"), "published_at": alert.published_at, "raised_at": alert.raised_at,
                     "payload": alert.model_dump_json()}
         due = first_escalation_due(alert.priority, alert.raised_at, self.settings.escalation_after_s)
-        before = await store.record_alert(self.db, document, due)
+        before = await self.alerts.record_alert(document, due)
         if before is not None and before.get("routed"):
             return
         facts = AlertFacts(alert.treating_site, alert.tumor_type, alert.priority)
-        subscriptions = route(await directory.active_subscriptions(self.db), facts, self.lineage)
-        lease_until = datetime.now(UTC) + timedelta(seconds=self.settings.delivery_lease_s)
+        subscriptions = route(await self.directory.active_subscriptions(), facts, self.lineage)
+        lease_until = self.clock() + timedelta(seconds=self.settings.delivery_lease_s)
         created = []
         for subscription in subscriptions:
             did = delivery_id(alert.alert_id, subscription.subscription_id)
-            if before is not None and await store.delivery_exists(self.db, did):
+            if before is not None and await self.deliveries.delivery_exists(did):
                 continue  # an earlier attempt of this event created it (an alert new now has no deliveries)
-            number = await directory.next_event_number(self.db, subscription.subscription_id)
-            delivery = await store.create_delivery(self.db, {
+            number = await self.directory.next_event_number(subscription.subscription_id)
+            delivery = await self.deliveries.create_delivery({
                 "_id": did, "alert_id": alert.alert_id, "case_id": alert.case_id, "kind": "alert",
                 "team_id": subscription.team_id, "subscription_id": subscription.subscription_id,
                 "channel": subscription.channel.kind, "target": subscription.channel.target(), "event_number": number,
@@ -78,10 +78,10 @@ class AlertIntake:
                 created.append((delivery, subscription.channel))
         # The case is advanced (and audited) before the alert is marked routed: a crash in between makes the
         # redelivered event do it again (both idempotent), while a routed alert returns early above.
-        await advance_case(self.db, alert.case_id, alert.result_key, alert.published_at, "alerted",
-                           f"{alert.priority} alert to {len(subscriptions)} subscriptions")
-        teams = [t.team_id for t in await directory.teams_serving(self.db, alert.treating_site)]
-        await store.mark_routed(self.db, alert.alert_id, teams)
+        await self.cases.advance(alert.case_id, alert.result_key, alert.published_at,
+                                 [("alerted", f"{alert.priority} alert to {len(subscriptions)} subscriptions")], actor=SERVICE)
+        teams = [t.team_id for t in await self.directory.teams_serving(alert.treating_site)]
+        await self.alerts.mark_routed(alert.alert_id, teams)
         stored = {"_id": alert.alert_id, **document}  # the alert's fields a delivery reads, as stored
         for delivery, channel in created:  # once routed, so the case's timeline reads alerted, then delivered
             self.attempt(delivery, stored, channel)

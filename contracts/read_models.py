@@ -1,0 +1,113 @@
+"""Read models: what one service reads of another service's stored documents, declared here.
+
+notify's case summary and FHIR export read annotate's stored interpretations (the `interpretations`
+collection, written by services.annotate's interpretation store: {_id: result key, case_id, annotated_at,
+interpretation: the Interpretation's JSON packed, encoding}). The adapter unpacks the field
+(services.common.packed) and parses it through `StoredInterpretation`; nothing reads it by raw keys. A field
+annotate renames or drops fails here, in tests/unit/test_interp_streaming.py (a real interpretation) and
+tests/contract/test_notify_stores.py (written by annotate's adapter, read by notify's, on FerretDB), not in a
+case page.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.findings import reportable
+
+
+class StoredFinding(BaseModel):
+    """One finding of a stored interpretation: the fields notify relies on, the others kept as they are
+    (the FHIR export shows hgvsc, hgvsp, vaf, tiers and therapies when present)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    variant_key: str = Field(description="chrom:pos:ref>alt, or a signature's own key (TMB, MSI)")
+    gene: str
+    alteration: str
+    amp_tier: str
+    oncogenicity: str | None = None
+    citations: list[str] = Field(default_factory=list)
+
+
+class StoredInterpretation(BaseModel):
+    """The unpacked `interpretation` of a stored interpretation document, as far as notify reads it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    result_key: str
+    result_version: int
+    tumor_type: str
+    findings: list[StoredFinding]
+    signature_findings: list[StoredFinding] = Field(default_factory=list)
+
+
+class StoredInterpretationDocument(BaseModel):
+    """The envelope of a stored interpretation (its body is packed: the adapter unpacks `interpretation`)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    id: str = Field(alias="_id")
+    case_id: str
+    annotated_at: datetime | None = None
+    interpretation: bytes
+    encoding: str
+
+
+class FindingView(BaseModel):
+    """A reportable finding as a case view shows it: the stored finding, its citations as `sources`, and the
+    variant's coordinates when its key is chrom:pos:ref>alt."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    variant_key: str
+    gene: str
+    alteration: str
+    amp_tier: str
+    sources: list[str]
+    chrom: str | None = None
+    pos: int | None = None
+    ref: str | None = None
+    alt: str | None = None
+
+    @classmethod
+    def of(cls, finding: StoredFinding) -> "FindingView":
+        stored = finding.model_dump(exclude_unset=True)
+        coordinates: dict[str, Any] = {}
+        chrom, _, rest = finding.variant_key.partition(":")
+        pos, _, alleles = rest.partition(":")
+        ref, _, alt = alleles.partition(">")
+        if pos.isdigit() and ref and alt:
+            coordinates = {"chrom": chrom, "pos": int(pos), "ref": ref, "alt": alt}
+        return cls.model_validate({**stored, "sources": list(finding.citations), **coordinates})
+
+    def view(self) -> dict[str, Any]:
+        """The finding as the domain functions read it (only the coordinates it has)."""
+        return self.model_dump(exclude_unset=True)
+
+
+class InterpretationSummary(BaseModel):
+    """A stored interpretation as notify's case summary and FHIR export read it: its ids and its reportable
+    findings (contracts.findings.reportable), signature findings (TMB, MSI) first."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    id: str = Field(alias="_id")
+    case_id: str
+    result_key: str
+    result_version: int
+    tumor_type: str
+    annotated_at: datetime | None
+    findings: list[FindingView]
+
+    @classmethod
+    def of(cls, document: StoredInterpretationDocument, body: StoredInterpretation) -> "InterpretationSummary":
+        findings = [FindingView.of(f) for f in body.signature_findings + body.findings if reportable(f.model_dump())]
+        return cls.model_validate({"_id": document.id, "case_id": document.case_id, "result_key": body.result_key,
+                                   "result_version": body.result_version, "tumor_type": body.tumor_type,
+                                   "annotated_at": document.annotated_at, "findings": findings})
+
+    def view(self) -> dict[str, Any]:
+        """The summary as a dict ({_id, case_id, ..., findings}) for services.notify.domain.summary and fhir."""
+        return {**self.model_dump(by_alias=True, exclude={"findings"}), "findings": [f.view() for f in self.findings]}

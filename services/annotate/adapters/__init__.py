@@ -1,0 +1,1 @@
+"""annotate's adapters: the MongoDB interpretation and knowledge stores, and the CIViC release download."""

@@ -1,0 +1,1 @@
+"""Adapters shared by the services: the MongoDB case record."""
