@@ -318,7 +318,7 @@ MtbOutcome = Literal["targeted_therapy", "clinical_trial", "standard_of_care", "
 class MtbDecisionRecorded(Contract):
     """The MTB's recommendation for the review an alert asked for; it closes that review. Key: case_id."""
 
-    schema_version: Literal["1.0"] = "1.0"
+    schema_version: Literal["1.0", "1.1"] = "1.1"
     decision_id: str
     alert_id: str
     case_id: str
@@ -328,10 +328,43 @@ class MtbDecisionRecorded(Contract):
     recommendation: Annotated[str, Field(min_length=1, max_length=4000)]
     rationale: Annotated[str, Field(min_length=1, max_length=4000)]
     therapies: list[Annotated[str, Field(min_length=1, max_length=120)]] = Field(default_factory=list, max_length=20)
-    signed_off_by: Annotated[list[Annotated[str, Field(min_length=1, max_length=120)]], Field(min_length=1, max_length=20)]
+    signed_off_by: Annotated[list[Annotated[str, Field(min_length=1, max_length=120)]], Field(
+        min_length=1, max_length=20, description="1.1: the member who signed the draft off (not its author)")]
     decided_at: datetime
+    drafted_by: Annotated[str, Field(min_length=1, max_length=120)] | None = Field(
+        None, description="1.1: the member who drafted the decision (four eyes: never the one who signed it off)")
+    drafted_at: datetime | None = None
+    signed_off_at: datetime | None = None
+    trial_referral: Annotated[str, Field(min_length=1, max_length=500)] | None = Field(
+        None, description="1.1: the clinical trial (or trial unit) the patient is referred to")
+    members_present: list[Annotated[str, Field(min_length=1, max_length=120)]] = Field(
+        default_factory=list, max_length=30, description="1.1: the board members present")
+
+
+FollowUpResponse = Literal["complete_response", "partial_response", "stable_disease", "progressive_disease",
+                           "not_evaluable", "too_early"]
+
+
+class FollowUpRecorded(Contract):
+    """What became of a decided recommendation: the therapy started or not (and why not), and the patient's
+    response as the treating team assesses it (RECIST-like categories). Key: case_id."""
+
+    schema_version: Literal["1.0"] = "1.0"
+    followup_id: str = Field(description="the decision's id: one follow-up per decision")
+    decision_id: str
+    alert_id: str
+    case_id: str
+    team_id: str
+    therapy_started: bool
+    not_started_reason: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    response: FollowUpResponse | None = Field(None, description="only when the therapy was started")
+    note: Annotated[str, Field(max_length=2000)] | None = None
+    recorded_by: Annotated[str, Field(min_length=1, max_length=120)]
+    due_at: datetime
+    recorded_at: datetime
 
 
 EVENT_MODELS["AlertAcknowledged"] = AlertAcknowledged
 EVENT_MODELS["AlertEscalated"] = AlertEscalated
 EVENT_MODELS["MtbDecisionRecorded"] = MtbDecisionRecorded
+EVENT_MODELS["FollowUpRecorded"] = FollowUpRecorded

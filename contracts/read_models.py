@@ -9,7 +9,7 @@ tests/contract/test_notify_stores.py (written by annotate's adapter, read by not
 case page.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,8 +31,32 @@ class StoredFinding(BaseModel):
     citations: list[str] = Field(default_factory=list)
 
 
+class TrackedVariant(BaseModel):
+    """A variant of a specimen as the longitudinal view tracks it (its allele fraction in that specimen)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    track_key: str
+    gene: str | None = None
+    alteration: str
+    vaf: float | None = None
+
+
+class StoredSpecimen(BaseModel):
+    """The specimen an interpretation is about, with the variants tracked across the patient's specimens."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    specimen_id: str
+    type: str
+    collected_on: date
+    variants: list[TrackedVariant] = Field(default_factory=list)
+    lod_vaf: float | None = None
+
+
 class StoredInterpretation(BaseModel):
-    """The unpacked `interpretation` of a stored interpretation document, as far as notify reads it."""
+    """The unpacked `interpretation` of a stored interpretation document, as far as notify reads it (the case
+    page shows TMB, MSI, germline flags, QC, versions and the specimen; each is left out when absent)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -41,6 +65,15 @@ class StoredInterpretation(BaseModel):
     tumor_type: str
     findings: list[StoredFinding]
     signature_findings: list[StoredFinding] = Field(default_factory=list)
+    vus_count: int | None = None
+    tmb: dict[str, Any] | None = None
+    msi_status: str | None = None
+    germline_flags: list[dict[str, Any]] = Field(default_factory=list)
+    qc: dict[str, Any] | None = None
+    longitudinal_events: list[dict[str, Any]] = Field(default_factory=list)
+    current_specimen: StoredSpecimen | None = None
+    kb_version: str | None = None
+    ruleset_version: str | None = None
 
 
 class StoredInterpretationDocument(BaseModel):
@@ -100,14 +133,30 @@ class InterpretationSummary(BaseModel):
     tumor_type: str
     annotated_at: datetime | None
     findings: list[FindingView]
+    vus_count: int | None = None
+    tmb: dict[str, Any] | None = None
+    msi_status: str | None = None
+    germline_flags: list[dict[str, Any]] = Field(default_factory=list)
+    qc: dict[str, Any] | None = None
+    longitudinal_events: list[dict[str, Any]] = Field(default_factory=list)
+    specimen: StoredSpecimen | None = None
+    kb_version: str | None = None
+    ruleset_version: str | None = None
 
     @classmethod
     def of(cls, document: StoredInterpretationDocument, body: StoredInterpretation) -> "InterpretationSummary":
         findings = [FindingView.of(f) for f in body.signature_findings + body.findings if reportable(f.model_dump())]
         return cls.model_validate({"_id": document.id, "case_id": document.case_id, "result_key": body.result_key,
                                    "result_version": body.result_version, "tumor_type": body.tumor_type,
-                                   "annotated_at": document.annotated_at, "findings": findings})
+                                   "annotated_at": document.annotated_at, "findings": findings,
+                                   "vus_count": body.vus_count, "tmb": body.tmb, "msi_status": body.msi_status,
+                                   "germline_flags": body.germline_flags, "qc": body.qc,
+                                   "longitudinal_events": body.longitudinal_events, "specimen": body.current_specimen,
+                                   "kb_version": body.kb_version, "ruleset_version": body.ruleset_version})
 
     def view(self) -> dict[str, Any]:
         """The summary as a dict ({_id, case_id, ..., findings}) for services.notify.domain.summary and fhir."""
-        return {**self.model_dump(by_alias=True, exclude={"findings"}), "findings": [f.view() for f in self.findings]}
+        return {**self.model_dump(by_alias=True, exclude={"findings", "specimen"}),
+                "specimen": self.specimen.model_dump() if self.specimen else None,
+                "tmb_per_mb": (self.tmb or {}).get("tmb_per_mb"),
+                "findings": [f.view() for f in self.findings]}

@@ -40,6 +40,8 @@ ALERTS_ACKNOWLEDGED = "oncorelay.mtb.alerts-acknowledged.v1"
 ALERTS_ESCALATED = "oncorelay.mtb.alerts-escalated.v1"
 # Public: the MTB's recommendation for a case (closes its review), key = case_id.
 MTB_DECISIONS = "oncorelay.mtb.decisions.v1"
+# Public: a decided case's follow-up (was the recommended therapy started, how did the patient respond), key = case_id.
+MTB_FOLLOWUPS = "oncorelay.mtb.followups.v1"
 # Internal: events a service could not process because of an unforeseen error (kept for replay).
 PROCESSING_DLQ = "oncorelay.internal.processing.dlq.v1"
 
@@ -55,5 +57,6 @@ ALL_TOPICS = (
     ALERTS_ACKNOWLEDGED,
     ALERTS_ESCALATED,
     MTB_DECISIONS,
+    MTB_FOLLOWUPS,
     PROCESSING_DLQ,
 )

@@ -95,3 +95,19 @@ else
     apt-get install -y --no-install-recommends prometheus
   command -v promtool >/dev/null || die "apt-get installed prometheus but promtool is not on PATH"
 fi
+
+# --- 5. Chromium + ChromeDriver for the browser tests (Debian packages; no browser download) --------
+if [[ ${ONCORELAY_SKIP_CHROMIUM:-0} == 1 ]]; then
+  log "Chromium: skipped (ONCORELAY_SKIP_CHROMIUM=1)"
+elif command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+  log "Chromium up to date ($(chromium --version 2>/dev/null | awk '{print $2}'))"
+else
+  command -v apt-get >/dev/null || die "chromium/chromedriver missing and no apt-get: install Chromium and its ChromeDriver so both are on PATH"
+  as_root=()
+  ((EUID == 0)) || as_root=(sudo -n)
+  log "installing Debian's chromium and chromium-driver packages (apt-get)"
+  quietly apt-update-chromium "${as_root[@]}" apt-get update
+  quietly apt-chromium "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends chromium chromium-driver
+  command -v chromedriver >/dev/null || die "apt-get installed chromium-driver but chromedriver is not on PATH"
+fi

@@ -94,18 +94,22 @@ def create_team(team_id: str, sites, name: str, contacts, escalate_secret, scope
 @click.argument("team_id")
 @click.option("--scope", "scopes", multiple=True, type=click.Choice(SCOPES), required=True)
 @click.option("--label", default="", help="What the token is for.")
+@click.option("--member", help="The team member this personal token belongs to (as shown on decisions). Drafting "
+              "and signing off a decision (four eyes) needs a personal token.")
 @click.option("--revoke-others", is_flag=True, help="Revoke the team's existing tokens first.")
-def new_token(team_id: str, scopes, label: str, revoke_others: bool) -> None:
-    """Issue another token for a team (e.g. read-only for a dashboard)."""
+def new_token(team_id: str, scopes, label: str, member: str | None, revoke_others: bool) -> None:
+    """Issue another token for a team: read-only for a dashboard, or a member's personal token."""
+    if member is not None and not (1 <= len(member.strip()) <= 120 and member.isprintable()):
+        raise click.BadParameter("a member's name: 1 to 120 printable characters", param_hint="--member")
 
     async def work(db):
         if await team_directory.get_team(db, team_id) is None:
             raise click.ClickException(f"no team {team_id}")
         if revoke_others:
             await team_directory.revoke_tokens(db, team_id)
-        return await team_directory.issue_token(db, team_id, list(scopes), label)
+        return await team_directory.issue_token(db, team_id, list(scopes), label, member and member.strip())
 
-    _print({"team_id": team_id, "scopes": sorted(scopes), "token": _run(work)})
+    _print({"team_id": team_id, "scopes": sorted(scopes), "member": member and member.strip(), "token": _run(work)})
 
 
 @teams.command("list")

@@ -86,6 +86,15 @@ ROWS: list[tuple[str, list[Panel]]] = [
             ("sum by (priority) (increase(oncorelay_alerts_acknowledged_total[$__rate_interval]))", "acknowledged {{priority}}"),
         ]),
     ]),
+    ("Molecular Tumour Boards (per treating site)", [
+        Panel("Cases received, reviewed, recommended, therapy started", [
+            ("max by (site, measure) (oncorelay_board_cases)", "{{site}} {{measure}}"),
+        ], kind="table", width=12, description="From notify's board metrics (the workspace's /board page), "
+              "recomputed every ONCORELAY_BOARD_METRICS_S; no patient data in labels."),
+        Panel("Turnaround per stage (median and p90)", [
+            ("max by (site, stage, quantile) (oncorelay_board_turnaround_seconds)", "{{site}} {{stage}} q{{quantile}}"),
+        ], unit="s", width=12),
+    ]),
     ("Versions and resources", [
         Panel("Knowledge base and rule set in use", [
             ("max by (job, version) (oncorelay_knowledge_base_info)", "knowledge base {{version}}"),

@@ -99,6 +99,13 @@ class Settings(BaseSettings):
     escalation_check_s: float = Field(5.0, gt=0, description="how often overdue urgent alerts are looked for")
     stream_heartbeat_s: float = Field(15.0, gt=0, description="SSE comment sent when no event was sent for this long")
     case_link_base: str = Field("http://127.0.0.1:8104/cases/", description="link in messages: <base><case_id>")
+    followup_after_s: float = Field(42 * 86400.0, gt=0, description="a decision recommending a therapy asks this "
+                                    "long after it was signed off whether the therapy was started (default 6 weeks)")
+    board_metrics_s: float = Field(60.0, gt=0, description="how often notify recomputes the per-site board metrics")
+    session_ttl_s: float = Field(8 * 3600.0, gt=0, le=30 * 86400,
+                                 description="a workspace sign-in lasts this long (the cookie expires with it)")
+    session_cookie_secure: bool = Field(False, description="mark the session cookie Secure (set when the workspace "
+                                        "is served over HTTPS, e.g. behind a TLS proxy)")
     oncotree_file: str | None = Field(None, description="a newer OncoTree release JSON for subscription matching (default: the shipped 2025-10-03 table)")
     smtp_host: str | None = Field(None, description="SMTP server for e-mail alerts; unset = e-mail channel fails")
     smtp_port: int = 25

@@ -179,6 +179,7 @@ class Ingest:
             "assay": result.assay.model_dump(mode="json"),
             "msi_status": result.msi_status,
             "tmb_reported": result.tmb_reported,
+            "current_therapies": list(result.current_therapies),
             "qc": result.qc.model_dump() if result.qc else None,
             "vcf_kind": result.vcf.kind,
             "vcf_sha256": result.vcf.sha256,

@@ -4,7 +4,8 @@ built at start-up (the first task or agent to run), not import.
 - agent on oncorelay.mtb.alerts.v1 -> AlertIntake (record, route, queue deliveries; quick)
 - task: Dispatcher (sends due deliveries through the channel registry; retries; dead letters)
 - timer: Review.escalate_overdue (urgent alerts not acknowledged in time)
-- task: the clinician API and SSE stream on ONCORELAY_NOTIFY_API_PORT
+- task: the clinician API, its SSE stream and the MTB workspace pages on ONCORELAY_NOTIFY_API_PORT
+- timer: BoardMetrics.export (the per-site board gauges on /metrics)
 """
 
 import asyncio
@@ -24,13 +25,17 @@ from services.common.service import add_ops_pages, create_app
 from services.common.settings import load_settings
 from services.notify.adapters.alert_store import MongoAlertStore, MongoCaseViews, MongoDeliveryStore, MongoStreamStore
 from services.notify.adapters.channels import channel_senders
+from services.notify.adapters.session_store import MongoSessionStore
 from services.notify.adapters.team_directory import MongoTeamDirectory
 from services.notify.adapters.wakeup import Signal
 from services.notify.adapters.webhook import WebhookSender
 from services.notify.entrypoints.api import ClinicianApi, serve
+from services.notify.entrypoints.pages import Workspace
 from services.notify.handlers.alert_intake import SERVICE, AlertIntake
+from services.notify.handlers.board import BoardMetrics
 from services.notify.handlers.delivery import Dispatcher
 from services.notify.handlers.review import Review
+from services.notify.handlers.sessions import SignIn
 
 log = logging.getLogger("oncorelay.notify")
 settings = load_settings()
@@ -52,6 +57,7 @@ class Wiring:
     intake: AlertIntake
     review: Review
     api: ClinicianApi
+    board: BoardMetrics
 
 
 @cache
@@ -65,13 +71,17 @@ def wiring() -> Wiring:
     webhook = WebhookSender(settings)
     senders = channel_senders(settings, streams, stream_signal, webhook)
     dispatcher = Dispatcher(deliveries, alerts, directory, cases, publish, senders, settings, deliveries_due, utc_now)
-    intake = AlertIntake(alerts, deliveries, directory, cases, settings, load_oncotree(settings.oncotree_file).lineage,
-                         dispatcher.take, utc_now)
+    intake = AlertIntake(alerts, deliveries, directory, cases, streams, stream_signal, settings,
+                         load_oncotree(settings.oncotree_file).lineage, dispatcher.take, utc_now)
     review = Review(alerts, deliveries, streams, directory, cases, publish, settings, deliveries_due, stream_signal,
                     utc_now)
-    api = ClinicianApi(directory, alerts, deliveries, streams, MongoCaseViews(db), review, settings, stream_signal,
+    case_views = MongoCaseViews(db)
+    sign_in = SignIn(directory, MongoSessionStore(db), utc_now, settings.session_ttl_s)
+    api = ClinicianApi(directory, alerts, deliveries, streams, case_views, review, settings, stream_signal,
                        webhook.check)
-    return Wiring(db, alerts, directory, dispatcher, intake, review, api)
+    board = BoardMetrics(case_views)
+    api.pages = Workspace(sign_in, review, alerts, deliveries, case_views, board, settings, api.team_stream, utc_now)
+    return Wiring(db, alerts, directory, dispatcher, intake, review, api, board)
 
 
 add_ops_pages(app, lambda: wiring().db, health)
@@ -117,6 +127,16 @@ async def clinician_api() -> None:
 async def escalate() -> None:
     if ready.is_set():  # a database outage must not escape: an exception in a faust timer stops the worker
         await until_done(wiring().review.escalate_overdue, health, "escalating overdue alerts")
+
+
+@app.timer(settings.board_metrics_s)
+async def board_metrics() -> None:
+    """Refresh the per-site board gauges (a failure is retried at the next tick)."""
+    if ready.is_set():
+        try:
+            await wiring().board.export()
+        except Exception as error:  # the database may be away; the gauges keep their last values meanwhile
+            log.warning("board metrics not refreshed: %s", type(error).__name__)
 
 
 @app.agent(alerts_topic)

@@ -12,9 +12,10 @@ from contracts.events import ChannelKind
 from services.common.ports import CaseRecord, Clock, Effect, Publish
 from services.notify.domain.attempts import AttemptOutcome
 from services.notify.domain.routing import Channel, Subscription, Team
+from services.notify.domain.tokens import Principal
 
 __all__ = ["AlertStore", "AttemptOutcome", "CaseRecord", "CaseViews", "ChannelSender", "Clock", "DeliveryStore",
-           "DestinationCheck", "Document", "Effect", "Publish", "StreamStore", "TeamDirectory", "Wakeup"]
+           "DestinationCheck", "Document", "Effect", "Publish", "SessionStore", "StreamStore", "TeamDirectory", "Wakeup"]
 
 Document = dict[str, Any]
 
@@ -62,6 +63,26 @@ class AlertStore(Protocol):
 
     async def record_escalation(self, doc: Document) -> bool:
         """Insert an escalation once (by its `_id`); False when it was recorded before."""
+        ...
+
+    async def save_draft(self, doc: Document) -> None:
+        """Store the draft decision of an alert (`_id`: the alert id), replacing an earlier draft."""
+        ...
+
+    async def get_draft(self, alert_id: str) -> Document | None: ...
+
+    async def schedule_followup(self, doc: Document) -> None:
+        """Schedule a decision's follow-up once (`_id`: the decision id; status pending, due_at)."""
+        ...
+
+    async def followups_due(self, site_ids: list[str], now: datetime, limit: int = 200) -> list[Document]:
+        """Pending follow-ups of these sites due at `now`, the longest due first."""
+        ...
+
+    async def get_followup(self, followup_id: str) -> Document | None: ...
+
+    async def answer_followup(self, followup_id: str, fields: Document) -> Document | None:
+        """Record the answer of a pending follow-up once (atomic); the answered document, None if not pending."""
         ...
 
     async def record_decision(self, doc: Document) -> bool:
@@ -118,12 +139,14 @@ class TeamDirectory(Protocol):
         """Teams whose sites include `site_id`, by team id."""
         ...
 
-    async def issue_token(self, team_id: str, scopes: list[str], label: str = "") -> str: ...
+    async def issue_token(self, team_id: str, scopes: list[str], label: str = "", member: str | None = None) -> str:
+        """A new token of the team (personal when it names a `member`), returned once; only its hash is kept."""
+        ...
 
     async def revoke_tokens(self, team_id: str) -> int: ...
 
-    async def authenticate(self, token: str) -> tuple[Team, frozenset[str]] | None:
-        """The team and scopes of a token; None when it is unknown (or its team is gone)."""
+    async def authenticate(self, token: str) -> Principal | None:
+        """The team, scopes and member of a token; None when it is unknown (or its team is gone)."""
         ...
 
     async def add_subscription(self, subscription: Subscription) -> Document: ...
@@ -161,6 +184,33 @@ class CaseViews(Protocol):
         ...
 
     async def case_documents(self, case_id: str) -> Document: ...
+
+    async def treating_sites(self) -> list[str]:
+        """Every site a case is treated at (for the per-site board metrics)."""
+        ...
+
+    async def board_data(self, site_ids: list[str]) -> tuple[list[Document], list[Document], list[Document]]:
+        """The cases treated at these sites (their timelines), their decisions and answered follow-ups."""
+        ...
+
+    async def network_memory(self, tumor_type: str) -> tuple[list[Document], list[Document]]:
+        """Every alert of this tumour type in the network (its case, findings and teams only) and the decisions
+        on them: what services.notify.domain.memory counts a finding's history from."""
+        ...
+
+
+class SessionStore(Protocol):
+    """Browser sessions of the MTB workspace, by the sha256 of their id (the id itself is only in the cookie)."""
+
+    async def create_session(self, doc: Document) -> None:
+        """Store a new session ({_id: sha256 of its id, team_id, member, scopes, csrf, created_at, expires_at})."""
+        ...
+
+    async def get_session(self, session_hash: str) -> Document | None: ...
+
+    async def end_session(self, session_hash: str) -> None:
+        """Forget the session (sign-out): its cookie no longer signs anyone in."""
+        ...
 
 
 class ChannelSender(Protocol):

@@ -14,7 +14,7 @@ from services.common.oncotree import load_oncotree
 from services.notify.adapters.alert_store import MongoAlertStore, MongoCaseViews, MongoDeliveryStore, MongoStreamStore
 from services.notify.adapters.team_directory import MongoTeamDirectory
 from services.notify.domain.routing import Channel, Subscription, Team
-from tests.fakes.notify import FakeAlertStore, FakeDeliveryStore, FakeStreamStore, FakeTeamDirectory
+from tests.fakes.notify import FakeAlertStore, FakeCaseViews, FakeDeliveryStore, FakeStreamStore, FakeTeamDirectory
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 GENT = Team(team_id="mtb-gent", site_ids=frozenset({"HOSP-GENT"}), name="Gent",
@@ -187,10 +187,12 @@ async def test_teams_and_their_tokens(directory):
     assert [t.team_id for t in await directory.teams_serving("HOSP-GENT")] == ["mtb-gent"]
     assert await directory.teams_serving("HOSP-LEUVEN") == []
     token = await directory.issue_token("mtb-gent", ["read", "ack", "read"], "test")
-    team, scopes = await directory.authenticate(token)
-    assert team == GENT and scopes == frozenset({"read", "ack"})
+    principal = await directory.authenticate(token)
+    assert principal.team == GENT and principal.scopes == frozenset({"read", "ack"}) and principal.member is None
+    personal = await directory.issue_token("mtb-gent", ["decide"], "chair", member="Dr. A")
+    assert (await directory.authenticate(personal)).member == "Dr. A"
     assert await directory.authenticate(token + "x") is None
-    assert await directory.revoke_tokens("mtb-gent") == 1
+    assert await directory.revoke_tokens("mtb-gent") == 2
     assert await directory.authenticate(token) is None
 
 
@@ -239,3 +241,21 @@ async def test_notify_reads_the_interpretation_annotates_adapter_stores(db):
     assert (view["_id"], view["case_id"], view["result_version"], view["tumor_type"]) == ("R-V@1", "C-V", 1, "COAD")
     [finding] = [f for f in view["findings"] if f["gene"] == "BRAF"]
     assert (finding["chrom"], finding["pos"], finding["amp_tier"]) == ("chr7", 140753336, "I") and finding["sources"]
+
+
+@pytest.fixture
+def views(backend, db, alerts):
+    if backend == "fake":
+        return FakeCaseViews(None, alerts)
+    return MongoCaseViews(db)
+
+
+async def test_network_memory_reads_the_alerts_of_a_tumour_type_and_their_decisions(alerts, views):
+    braf = [{"gene": "BRAF", "alteration": "p.V600E", "amp_tier": "I"}]
+    await alerts.record_alert({**alert_doc("M1"), "tumor_type": "LUAD", "findings": braf}, None)
+    await alerts.record_alert({**alert_doc("M2"), "tumor_type": "COAD", "findings": braf}, None)
+    await alerts.record_decision({"_id": "M1:decision", "alert_id": "M1", "case_id": "C-M1", "team_id": "mtb-gent",
+                                  "outcome": "targeted_therapy", "recommendation": "r", "decided_at": NOW})
+    found, decisions = await views.network_memory("LUAD")
+    assert [(a["_id"], a["case_id"], a["findings"][0]["gene"]) for a in found] == [("M1", "C-M1", "BRAF")]
+    assert [(d["alert_id"], d["outcome"]) for d in decisions] == [("M1", "targeted_therapy")]

@@ -2,14 +2,16 @@
 channel senders, in memory, with the semantics of services.notify.adapters (tests/contract/test_notify_stores.py
 runs one suite against both). Every write first asks `Faults`, so a test can crash a handler between any two."""
 
+import asyncio
 import copy
 import hashlib
 import itertools
 from datetime import datetime, timedelta
+from typing import Any
 
 from services.notify.domain.attempts import AttemptOutcome
 from services.notify.domain.routing import OPERATOR_TEAM, Channel, Subscription, Team, channel_doc
-from services.notify.domain.tokens import new_token, token_hash
+from services.notify.domain.tokens import Principal, new_token, token_hash
 from services.notify.ports import Document
 from tests.fakes.common import FixedClock
 from tests.fakes.faults import Faults
@@ -25,6 +27,8 @@ class FakeAlertStore:
         self.escalation_queue: dict[str, datetime] = {}
         self.escalations: dict[str, Document] = {}
         self.decisions: dict[str, Document] = {}
+        self.drafts: dict[str, Document] = {}
+        self.followups: dict[str, Document] = {}
         self.migrated = False
 
     async def record_alert(self, alert_doc: Document, escalation_due_at: datetime | None) -> Document | None:
@@ -126,6 +130,34 @@ class FakeAlertStore:
 
     async def record_escalation(self, doc: Document) -> bool:
         return self._insert_once(self.escalations, "escalations", doc)
+
+    async def save_draft(self, doc: Document) -> None:
+        self.faults.write("decision_drafts")
+        self.drafts[doc["_id"]] = copy.deepcopy(doc)
+
+    async def get_draft(self, alert_id: str) -> Document | None:
+        return copy.deepcopy(self.drafts.get(alert_id))
+
+    async def schedule_followup(self, doc: Document) -> None:
+        if doc["_id"] not in self.followups:
+            self.faults.write("followups")
+            self.followups[doc["_id"]] = copy.deepcopy(doc)
+
+    async def followups_due(self, site_ids: list[str], now: datetime, limit: int = 200) -> list[Document]:
+        due = [f for f in self.followups.values()
+               if f["status"] == "pending" and f["treating_site"] in site_ids and f["due_at"] <= now]
+        return copy.deepcopy(sorted(due, key=lambda f: f["due_at"])[:limit])
+
+    async def get_followup(self, followup_id: str) -> Document | None:
+        return copy.deepcopy(self.followups.get(followup_id))
+
+    async def answer_followup(self, followup_id: str, fields: Document) -> Document | None:
+        followup = self.followups.get(followup_id)
+        if followup is None or followup["status"] != "pending":
+            return None
+        self.faults.write("followups.answer")
+        followup.update(copy.deepcopy(fields), status="answered")
+        return copy.deepcopy(followup)
 
     async def record_decision(self, doc: Document) -> bool:
         return self._insert_once(self.decisions, "decisions", doc)
@@ -261,10 +293,11 @@ class FakeTeamDirectory:
     async def teams_serving(self, site_id: str) -> list[Team]:
         return [self.teams[t] for t in sorted(self.teams) if site_id in self.teams[t].site_ids]
 
-    async def issue_token(self, team_id: str, scopes: list[str], label: str = "") -> str:
+    async def issue_token(self, team_id: str, scopes: list[str], label: str = "", member: str | None = None) -> str:
         token = new_token()
         self.faults.write("team_tokens")
-        self.tokens[token_hash(token)] = {"team_id": team_id, "scopes": sorted(set(scopes)), "label": label}
+        self.tokens[token_hash(token)] = {"team_id": team_id, "scopes": sorted(set(scopes)), "label": label,
+                                          "member": member}
         return token
 
     async def revoke_tokens(self, team_id: str) -> int:
@@ -274,10 +307,10 @@ class FakeTeamDirectory:
             del self.tokens[token]
         return len(gone)
 
-    async def authenticate(self, token: str) -> tuple[Team, frozenset[str]] | None:
+    async def authenticate(self, token: str) -> Principal | None:
         doc = self.tokens.get(token_hash(token))
         team = self.teams.get(doc["team_id"]) if doc else None
-        return (team, frozenset(doc["scopes"])) if team and doc else None
+        return Principal(team, frozenset(doc["scopes"]), doc["member"]) if team and doc else None
 
     async def add_subscription(self, subscription: Subscription) -> Document:
         self.faults.write("subscriptions")
@@ -348,10 +381,75 @@ class ScriptedSender:
 
 
 class WakeCount:
-    """The Wakeup port: how often a handler woke the waiters."""
+    """The Wakeup (and Signal) port: how often a handler woke the waiters; a waiter sleeps briefly instead."""
 
     def __init__(self) -> None:
         self.count = 0
 
     def set(self) -> None:
         self.count += 1
+
+    async def wait(self, timeout: float) -> None:
+        await asyncio.sleep(min(timeout, 0.05))
+
+
+class FakeSessionStore:
+    """The SessionStore port: sessions by the hash of their id."""
+
+    def __init__(self, faults: Faults) -> None:
+        self.faults = faults
+        self.sessions: dict[str, Document] = {}
+
+    async def create_session(self, doc: Document) -> None:
+        self.faults.write("sessions")
+        self.sessions[doc["_id"]] = copy.deepcopy(doc)
+
+    async def get_session(self, session_hash: str) -> Document | None:
+        return copy.deepcopy(self.sessions.get(session_hash))
+
+    async def end_session(self, session_hash: str) -> None:
+        self.faults.write("sessions.delete")
+        self.sessions.pop(session_hash, None)
+
+
+class FakeCaseViews:
+    """The CaseViews port over the other fakes: the case record, the alerts and decisions, and interpretation
+    summaries a test adds (as contracts.read_models.InterpretationSummary.view() gives them)."""
+
+    def __init__(self, cases: Any, alerts: FakeAlertStore) -> None:
+        self.cases = cases
+        self.alerts = alerts
+        self.interpretations: list[Document] = []
+        self.results: list[Document] = []
+
+    async def case_site(self, case_id: str) -> str | None:
+        case = self.cases.cases.get(case_id)
+        if case and case.get("treating_site"):
+            return str(case["treating_site"])
+        return next((a["treating_site"] for a in self.alerts.alerts.values() if a["case_id"] == case_id), None)
+
+    async def treating_sites(self) -> list[str]:
+        return sorted({c["treating_site"] for c in self.cases.cases.values() if c.get("treating_site")})
+
+    async def board_data(self, site_ids: list[str]) -> tuple[list[Document], list[Document], list[Document]]:
+        cases = [copy.deepcopy(c) for c in self.cases.cases.values() if c.get("treating_site") in site_ids]
+        ids = {c["_id"] for c in cases}
+        return (cases, [copy.deepcopy(d) for d in self.alerts.decisions.values() if d["case_id"] in ids],
+                [copy.deepcopy(f) for f in self.alerts.followups.values()
+                 if f["treating_site"] in site_ids and f["status"] == "answered"])
+
+    async def network_memory(self, tumor_type: str) -> tuple[list[Document], list[Document]]:
+        alerts = [{"_id": a["_id"], "case_id": a["case_id"],
+                   "findings": [{"gene": f.get("gene"), "alteration": f.get("alteration")} for f in a.get("findings") or []]}
+                  for a in self.alerts.alerts.values() if a.get("tumor_type") == tumor_type]
+        ids = {a["_id"] for a in alerts}
+        return alerts, [copy.deepcopy(d) for d in self.alerts.decisions.values() if d.get("alert_id") in ids]
+
+    async def case_documents(self, case_id: str) -> Document:
+        def of_case(docs: Any) -> list[Document]:
+            return [copy.deepcopy(d) for d in docs if d.get("case_id") == case_id]
+        return {"case": copy.deepcopy(self.cases.cases.get(case_id)), "results": of_case(self.results),
+                "interpretations": of_case(self.interpretations),
+                "alerts": sorted(of_case(self.alerts.alerts.values()), key=lambda a: a["raised_at"]),
+                "decisions": of_case(self.alerts.decisions.values()), "escalations": [],
+                "audit": of_case(self.cases.audit_log)}

@@ -15,7 +15,7 @@ from tests.support.sse import SseClient
 SECRET = "clinician-webhook-secret"
 DECISION = {"outcome": "targeted_therapy", "recommendation": "Dabrafenib + trametinib at progression.",
             "rationale": "BRAF p.V600E, AMP Tier I level B in LUAD.", "therapies": ["dabrafenib + trametinib"],
-            "signed_off_by": ["MTB chair", "Molecular pathologist"]}
+            "members_present": ["MTB chair", "Molecular pathologist"]}
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,10 @@ def teams(notify):
                                      "--escalate-secret", SECRET))
     leuven = notify.create_team("MTB-LEUVEN", "HOSP-LEUVEN")
     readonly = json.loads(notify.cli("teams", "token", "MTB-GENT", "--scope", "read").stdout)["token"]
-    return {"gent": gent, "leuven": leuven, "gent_readonly": readonly, "oncall": oncall}
+    return {"gent": gent, "leuven": leuven, "gent_readonly": readonly, "oncall": oncall,
+            "chair": notify.member_token("MTB-GENT", "MTB chair"),
+            "pathologist": notify.member_token("MTB-GENT", "Molecular pathologist"),
+            "leuven_chair": notify.member_token("MTB-LEUVEN", "Leuven chair")}
 
 
 def _alert_stored(notify, alert):
@@ -57,7 +60,8 @@ def test_cross_team_reads_and_writes_are_answered_as_unknown(notify, teams):
     aid = theirs["alert_id"]
     assert notify.request("GET", f"/api/v1/alerts/{aid}", gent)[0] == 404
     assert notify.request("POST", f"/api/v1/alerts/{aid}/acknowledge", gent, {"by": "intruder"})[0] == 404
-    assert notify.request("POST", f"/api/v1/alerts/{aid}/decision", gent, DECISION)[0] == 404
+    assert notify.request("POST", f"/api/v1/alerts/{aid}/decision", teams["chair"], DECISION)[0] == 404
+    assert notify.request("POST", f"/api/v1/alerts/{aid}/decision/sign-off", teams["pathologist"], {})[0] == 404
     assert notify.request("GET", f"/api/v1/cases/{theirs['case_id']}", gent)[0] == 404
     assert notify.request("GET", f"/api/v1/cases/{theirs['case_id']}/fhir", gent)[0] == 404
     assert notify.request("GET", "/api/v1/cases/NO-SUCH-CASE", gent)[0] == 404
@@ -81,10 +85,19 @@ def test_acknowledge_then_decide_closes_the_review_with_events_audit_and_timelin
     status, body = notify.request("POST", f"/api/v1/alerts/{aid}/acknowledge", gent, {"by": "MTB coordinator"})
     assert status == 200 and body["alert"]["status"] == "acknowledged"
     assert notify.request("POST", f"/api/v1/alerts/{aid}/acknowledge", gent, {"by": "again"})[0] == 409
-    assert notify.request("POST", f"/api/v1/alerts/{aid}/decision", gent, {"outcome": "maybe"})[0] == 422
+    chair, pathologist = teams["chair"], teams["pathologist"]
+    assert notify.request("POST", f"/api/v1/alerts/{aid}/decision", chair, {"outcome": "maybe"})[0] == 422
     status, body = notify.request("POST", f"/api/v1/alerts/{aid}/decision", gent, DECISION)
+    assert status == 403 and body["error"] == "member_required"  # a team-wide token names nobody
+    status, body = notify.request("POST", f"/api/v1/alerts/{aid}/decision", chair, DECISION)
+    assert status == 201 and body["draft"]["drafted_by"] == "MTB chair"
+    status, body = notify.request("POST", f"/api/v1/alerts/{aid}/decision/sign-off", chair, {})
+    assert status == 409 and body["error"] == "four_eyes"  # the author cannot sign off their own draft
+    assert notify.request("GET", f"/api/v1/alerts/{aid}", gent)[1]["status"] == "acknowledged"
+    status, body = notify.request("POST", f"/api/v1/alerts/{aid}/decision/sign-off", pathologist, {})
     assert status == 200 and body["alert"]["status"] == "decided"
-    assert notify.request("POST", f"/api/v1/alerts/{aid}/decision", gent, DECISION)[0] == 409
+    assert notify.request("POST", f"/api/v1/alerts/{aid}/decision/sign-off", pathologist, {})[0] == 409
+    assert notify.request("POST", f"/api/v1/alerts/{aid}/decision", chair, DECISION)[0] == 409
 
     status, case = notify.request("GET", f"/api/v1/cases/{case_id}", gent)
     assert status == 200
@@ -94,8 +107,11 @@ def test_acknowledge_then_decide_closes_the_review_with_events_audit_and_timelin
     assert case["state"] == "decided"
     assert case["findings"][0]["gene"] == "BRAF" and case["findings"][0]["amp_tier"] == "I"
     assert case["decisions"][0]["recommendation"] == DECISION["recommendation"]
+    assert (case["decisions"][0]["drafted_by"], case["decisions"][0]["signed_off_by"]) == ("MTB chair",
+                                                                                          ["Molecular pathologist"])
     assert "alerted_to_acknowledged_s" in case["turnaround"] and "alerted_to_decided_s" in case["turnaround"]
-    assert [h["action"] for h in case["history"] if h["action"] != "state_changed"] == ["acknowledged", "decided"]
+    assert [h["action"] for h in case["history"] if h["action"] != "state_changed"] == ["acknowledged",
+                                                                                        "decision_drafted", "decided"]
     assert any(h["action"] == "state_changed" for h in case["history"])  # the services' state changes are audited too
     assert "patient_pseudonym" not in json.dumps(case)
 
@@ -103,7 +119,8 @@ def test_acknowledge_then_decide_closes_the_review_with_events_audit_and_timelin
     decisions = [v for k, v in read_all(bootstrap, topics.MTB_DECISIONS) if v["alert_id"] == aid]
     acks = [v for k, v in read_all(bootstrap, topics.ALERTS_ACKNOWLEDGED) if v["alert_id"] == aid]
     assert len(decisions) == 1 and decisions[0]["team_id"] == "MTB-GENT" and len(acks) == 1
-    assert [a["action"] for a in notify.db.audit.find({"alert_id": aid})] == ["acknowledged", "decided"]
+    assert [a["action"] for a in notify.db.audit.find({"alert_id": aid})] == ["acknowledged", "decision_drafted",
+                                                                              "decided"]
 
 
 def test_unacknowledged_urgent_alert_escalates_to_the_next_contacts_in_turn(notify, teams):

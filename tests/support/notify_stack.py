@@ -62,6 +62,13 @@ class NotifyStack:
         assert run.returncode == 0, run.stderr
         return json.loads(run.stdout)["token"]
 
+    def member_token(self, team_id: str, member: str, *scopes: str) -> str:
+        """A personal token of a team member (the CLI's `teams token --member`)."""
+        scope_args = [a for s in (scopes or ("read", "ack", "decide")) for a in ("--scope", s)]
+        run = self.cli("teams", "token", team_id, "--member", member, *scope_args)
+        assert run.returncode == 0, run.stderr
+        return json.loads(run.stdout)["token"]
+
     def receiver(self, secret: str, **options) -> WebhookReceiver:
         receiver = WebhookReceiver(secret.encode(), **options).start()
         self.receivers.append(receiver)

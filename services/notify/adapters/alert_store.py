@@ -14,7 +14,9 @@ Collections:
 - `stream_events` {_id: "<team>:<seq>", team_id, seq, event, data, dedupe, at}, `stream_dedupe`
   {_id: "<team>|<dedupe>", seq} (the number reserved for an event) and `counters`
 - `audit` (append-only) {at, actor, action, case_id, alert_id, detail}
-- `escalations` {_id: "<alert_id>|<level>", ...}, `decisions` {_id: decision_id, ...}
+- `escalations` {_id: "<alert_id>|<level>", ...}, `decisions` {_id: decision_id, ...}, `decision_drafts`
+  {_id: alert_id, ...the draft, drafted_by, drafted_at} (four eyes: signed off by another member), `followups`
+  {_id: decision_id, alert_id, case_id, team_id, treating_site, due_at, status (pending|answered), ...the answer}
 - `migrations` {_id, at}: one-off data changes already done on this database
 - `escalation_queue` {_id: alert_id, due_at}: the alerts that may still escalate, so the escalation timer
   reads this small collection, not every alert ever raised (FerretDB/SQLite scans for any filter but `_id`:
@@ -42,6 +44,8 @@ INDEXES: dict[str, list[list[tuple[str, int]]]] = {
     "escalations": [[("alert_id", 1)]],
     "escalation_queue": [[("due_at", 1)]],
     "decisions": [[("case_id", 1)]],
+    "cases": [[("treating_site", 1)]],
+    "followups": [[("status", 1), ("treating_site", 1), ("due_at", 1)]],
 }
 
 
@@ -294,6 +298,31 @@ async def latest_stream_seq(db: AsyncDatabase, team_id: str) -> int:
 
 # --- audit, escalations, decisions, case views ----------------------------------------------
 
+async def save_draft(db: AsyncDatabase, doc: dict) -> None:
+    """Store the draft decision of an alert (`decision_drafts`, by alert id), replacing an earlier draft."""
+    await db.decision_drafts.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+
+
+async def get_draft(db: AsyncDatabase, alert_id: str) -> dict | None:
+    return await db.decision_drafts.find_one({"_id": alert_id})
+
+
+async def schedule_followup(db: AsyncDatabase, doc: dict) -> None:
+    await db.followups.update_one({"_id": doc["_id"]}, {"$setOnInsert": {k: v for k, v in doc.items() if k != "_id"}},
+                                  upsert=True)
+
+
+async def followups_due(db: AsyncDatabase, site_ids: list[str], now: datetime, limit: int = 200) -> list[dict]:
+    query = {"status": "pending", "treating_site": {"$in": site_ids}, "due_at": {"$lte": now}}
+    return [d async for d in db.followups.find(query).sort("due_at", 1).limit(limit)]
+
+
+async def answer_followup(db: AsyncDatabase, followup_id: str, fields: dict) -> dict | None:
+    return await db.followups.find_one_and_update({"_id": followup_id, "status": "pending"},
+                                                  {"$set": {**fields, "status": "answered"}},
+                                                  return_document=ReturnDocument.AFTER)
+
+
 async def insert_once(db: AsyncDatabase, collection: str, doc: dict) -> bool:
     """Insert `doc` unless a document with its `_id` exists (an escalation, a decision); False when it did."""
     try:
@@ -378,6 +407,24 @@ class MongoAlertStore:
     async def record_escalation(self, doc: dict) -> bool:
         return await insert_once(self.db, "escalations", doc)
 
+    async def save_draft(self, doc: dict) -> None:
+        await save_draft(self.db, doc)
+
+    async def get_draft(self, alert_id: str) -> dict | None:
+        return await get_draft(self.db, alert_id)
+
+    async def schedule_followup(self, doc: dict) -> None:
+        await schedule_followup(self.db, doc)
+
+    async def followups_due(self, site_ids: list[str], now: datetime, limit: int = 200) -> list[dict]:
+        return await followups_due(self.db, site_ids, now, limit)
+
+    async def get_followup(self, followup_id: str) -> dict | None:
+        return await self.db.followups.find_one({"_id": followup_id})
+
+    async def answer_followup(self, followup_id: str, fields: dict) -> dict | None:
+        return await answer_followup(self.db, followup_id, fields)
+
     async def record_decision(self, doc: dict) -> bool:
         return await insert_once(self.db, "decisions", doc)
 
@@ -429,6 +476,28 @@ class MongoCaseViews:
 
     async def case_site(self, case_id: str) -> str | None:
         return await case_site(self.db, case_id)
+
+    async def treating_sites(self) -> list[str]:
+        return sorted(s for s in await self.db.cases.distinct("treating_site") if isinstance(s, str))
+
+    async def board_data(self, site_ids: list[str]) -> tuple[list[dict], list[dict], list[dict]]:
+        cases = [d async for d in self.db.cases.find({"treating_site": {"$in": site_ids}},
+                                                      {"timeline.stage": 1, "timeline.at": 1, "treating_site": 1})]
+        decisions = [d async for d in self.db.decisions.find({}, {"case_id": 1, "outcome": 1})]
+        followups = [d async for d in self.db.followups.find({"treating_site": {"$in": site_ids},
+                                                               "status": "answered"},
+                                                              {"case_id": 1, "therapy_started": 1})]
+        ids = {c["_id"] for c in cases}
+        return cases, [d for d in decisions if d["case_id"] in ids], followups
+
+    async def network_memory(self, tumor_type: str) -> tuple[list[dict], list[dict]]:
+        alerts = [d async for d in self.db.alerts.find({"tumor_type": tumor_type},
+                                                        {"case_id": 1, "findings.gene": 1, "findings.alteration": 1})]
+        ids = [a["_id"] for a in alerts]
+        decisions = [d async for d in self.db.decisions.find(
+            {"alert_id": {"$in": ids}}, {"alert_id": 1, "case_id": 1, "team_id": 1, "outcome": 1, "recommendation": 1,
+                                         "decided_at": 1})] if ids else []
+        return alerts, decisions
 
     async def case_documents(self, case_id: str) -> dict:
         return await case_documents(self.db, case_id)

@@ -14,7 +14,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.notify.domain.routing import OPERATOR_TEAM, Channel, Subscription, Team, channel_doc, channel_from_doc
-from services.notify.domain.tokens import new_token, token_hash
+from services.notify.domain.tokens import Principal, new_token, token_hash
 
 
 def subscription_from_doc(doc: dict) -> Subscription:
@@ -49,11 +49,13 @@ async def teams_serving(db: AsyncDatabase, site_id: str) -> list[Team]:
     return [team_from_doc(d) async for d in db.teams.find({"site_ids": site_id}).sort("_id", 1)]
 
 
-async def issue_token(db: AsyncDatabase, team_id: str, scopes: list[str], label: str = "") -> str:
-    """Create a token for a team and return it (the only time it is visible)."""
+async def issue_token(db: AsyncDatabase, team_id: str, scopes: list[str], label: str = "",
+                      member: str | None = None) -> str:
+    """Create a token for a team (a personal one when it names a `member`) and return it (the only time it is
+    visible)."""
     token = new_token()
     await db.team_tokens.insert_one({"_id": token_hash(token), "team_id": team_id, "scopes": sorted(set(scopes)),
-                                     "label": label, "created_at": datetime.now(UTC)})
+                                     "label": label, "member": member, "created_at": datetime.now(UTC)})
     return token
 
 
@@ -61,13 +63,13 @@ async def revoke_tokens(db: AsyncDatabase, team_id: str) -> int:
     return (await db.team_tokens.delete_many({"team_id": team_id})).deleted_count
 
 
-async def authenticate(db: AsyncDatabase, token: str) -> tuple[Team, frozenset[str]] | None:
-    """The team and scopes of a token, or None when it is unknown (or its team is gone)."""
+async def authenticate(db: AsyncDatabase, token: str) -> Principal | None:
+    """The team, scopes and member of a token, or None when it is unknown (or its team is gone)."""
     doc = await db.team_tokens.find_one({"_id": token_hash(token)})
     if doc is None:
         return None
     team = await get_team(db, doc["team_id"])
-    return (team, frozenset(doc.get("scopes") or ())) if team else None
+    return Principal(team, frozenset(doc.get("scopes") or ()), doc.get("member")) if team else None
 
 
 async def add_subscription(db: AsyncDatabase, subscription: Subscription) -> dict:
@@ -150,13 +152,13 @@ class MongoTeamDirectory:
     async def teams_serving(self, site_id: str) -> list[Team]:
         return await teams_serving(self.db, site_id)
 
-    async def issue_token(self, team_id: str, scopes: list[str], label: str = "") -> str:
-        return await issue_token(self.db, team_id, scopes, label)
+    async def issue_token(self, team_id: str, scopes: list[str], label: str = "", member: str | None = None) -> str:
+        return await issue_token(self.db, team_id, scopes, label, member)
 
     async def revoke_tokens(self, team_id: str) -> int:
         return await revoke_tokens(self.db, team_id)
 
-    async def authenticate(self, token: str) -> tuple[Team, frozenset[str]] | None:
+    async def authenticate(self, token: str) -> Principal | None:
         return await authenticate(self.db, token)
 
     async def add_subscription(self, subscription: Subscription) -> dict:

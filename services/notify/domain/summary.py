@@ -35,7 +35,8 @@ def case_summary(docs: dict[str, Any]) -> dict[str, Any]:
         "reasons": source.get("reasons", []),
         "kb_version": source.get("kb_version"),
         "alerts": [{k: a.get(k) for k in ("_id", "priority", "status", "delivery_status", "raised_at", "acknowledged_at",
-                                          "acknowledged_by", "decided_at", "escalation_level", "result_key")}
+                                          "acknowledged_by", "acknowledged_note", "decided_at", "escalation_level",
+                                          "result_key", "reasons")}
                    for a in alerts],
         "decisions": [{k: v for k, v in d.items() if k != "_id"} for d in docs.get("decisions") or []],
         "timeline": [{k: s.get(k) for k in ("stage", "result_key", "at", "detail")} for s in timeline],

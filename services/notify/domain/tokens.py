@@ -2,9 +2,22 @@
 
 import hashlib
 import secrets
+from dataclasses import dataclass
+
+from services.notify.domain.routing import Team
 
 SCOPES = ("read", "ack", "decide", "subscriptions")
 TOKEN_PREFIX = "orl_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts as: the team, the token's scopes, and the member a personal token names (None for a
+    team-wide token: it can read and acknowledge, but neither draft nor sign off a decision)."""
+
+    team: Team
+    scopes: frozenset[str]
+    member: str | None = None
 
 
 def new_token() -> str:

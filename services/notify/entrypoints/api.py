@@ -7,7 +7,9 @@ serves: anything else is answered 404, exactly as if it did not exist.
 GET  /api/v1/alerts?status=open|acknowledged|decided|all     read
 GET  /api/v1/alerts/{alert_id}                               read   (with its deliveries and attempts)
 POST /api/v1/alerts/{alert_id}/acknowledge {by, note}        ack
-POST /api/v1/alerts/{alert_id}/decision {outcome, ...}       decide (closes the review)
+POST /api/v1/alerts/{alert_id}/decision {outcome, ...}       decide (a draft, by a member's personal token)
+POST /api/v1/alerts/{alert_id}/decision/sign-off            decide (by a second member: closes the review)
+POST /api/v1/alerts/{alert_id}/follow-up {therapy_started, ...}  ack (once the decision's follow-up exists)
 GET  /api/v1/cases/{case_id}                                 read   (findings, tiers, evidence, history)
 GET  /api/v1/cases/{case_id}/fhir                            read   (FHIR R4 Bundle, Genomics Reporting IG)
 GET  /api/v1/stream   (Server-Sent Events; Last-Event-ID)    read
@@ -33,8 +35,9 @@ from services.notify.domain.review import REVIEW_STATUSES
 from services.notify.domain.routing import public_subscription
 from services.notify.domain.summary import case_summary
 from services.notify.domain.tokens import bearer_token
+from services.notify.entrypoints.pages import Workspace as Pages
 from services.notify.handlers import subscriptions
-from services.notify.handlers.review import AcknowledgeInput, DecisionInput, Review
+from services.notify.handlers.review import AcknowledgeInput, DecisionDraft, FollowUpInput, Review
 from services.notify.ports import (
     AlertStore,
     CaseViews,
@@ -75,6 +78,10 @@ def public_alert(alert: dict) -> dict:
     return {("alert_id" if k == "_id" else k): v for k, v in alert.items() if k not in HIDDEN_ALERT_FIELDS}
 
 
+def public_draft(draft: dict) -> dict:
+    return {k: v for k, v in draft.items() if k != "_id"}
+
+
 def public_delivery(delivery: dict) -> dict:
     return {k: v for k, v in delivery.items() if k not in ("contact", "lease_until")}
 
@@ -92,14 +99,18 @@ class ClinicianApi:
         self.settings = settings
         self.stream_signal = stream_signal
         self.destination_problem = destination_problem  # a team's webhook URL checked before it is stored
+        self.pages: Pages | None = None  # the MTB workspace, served beside the API (set by the wiring)
 
     def application(self) -> web.Application:
-        app = web.Application(middlewares=[self.json_errors, self.authenticate])
+        middlewares = [self.json_errors, self.authenticate] + ([self.pages.sessions] if self.pages else [])
+        app = web.Application(middlewares=middlewares)
         app.add_routes([
             web.get("/api/v1/alerts", self.list_alerts),
             web.get("/api/v1/alerts/{alert_id}", self.get_alert),
             web.post("/api/v1/alerts/{alert_id}/acknowledge", self.acknowledge),
-            web.post("/api/v1/alerts/{alert_id}/decision", self.decide),
+            web.post("/api/v1/alerts/{alert_id}/decision", self.draft_decision),
+            web.post("/api/v1/alerts/{alert_id}/decision/sign-off", self.sign_off),
+            web.post("/api/v1/alerts/{alert_id}/follow-up", self.follow_up),
             web.get("/api/v1/cases/{case_id}", self.get_case),
             web.get("/api/v1/cases/{case_id}/fhir", self.get_case_fhir),
             web.get("/api/v1/stream", self.stream),
@@ -107,6 +118,8 @@ class ClinicianApi:
             web.post("/api/v1/subscriptions", self.add_subscription),
             web.delete("/api/v1/subscriptions/{subscription_id}", self.remove_subscription),
         ])
+        if self.pages:
+            self.pages.add_routes(app)
         return app
 
     @web.middleware
@@ -129,6 +142,8 @@ class ClinicianApi:
 
     @web.middleware
     async def authenticate(self, request: web.Request, handler):
+        if self.pages and not request.path.startswith("/api/"):
+            return await handler(request)  # a workspace page: its session is checked by Pages.sessions
         route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unknown"
         token = bearer_token(request.headers.get("Authorization"))
         found = await self.directory.authenticate(token) if token else None
@@ -138,7 +153,8 @@ class ClinicianApi:
         elif not all(acceptable_id(value) for value in request.match_info.values()):
             response = problem(404, "not_found", "no such resource for your team")
         else:
-            request["team"], request["scopes"] = found
+            request["principal"] = found
+            request["team"], request["scopes"] = found.team, found.scopes
             response = await handler(request)
         metrics.API_REQUESTS.labels(route, str(response.status)).inc()
         return response
@@ -166,7 +182,9 @@ class ClinicianApi:
         if alert is None:
             return problem(404, "not_found", "no such alert for your team")
         deliveries = await self.deliveries.deliveries_of([alert["_id"]])
-        return reply({**public_alert(alert), "deliveries": [public_delivery(d) for d in deliveries]})
+        draft = await self.alerts.get_draft(alert["_id"])
+        return reply({**public_alert(alert), "deliveries": [public_delivery(d) for d in deliveries],
+                      "draft": public_draft(draft) if draft else None})
 
     async def _body(self, request: web.Request, model: type[BaseModel]):
         if request.content_type not in JSON_TYPES:
@@ -186,19 +204,46 @@ class ClinicianApi:
         outcome = await self.review.acknowledge(request["team"], request.match_info["alert_id"], body)
         return self._outcome(outcome)
 
-    async def decide(self, request: web.Request) -> web.Response:
+    async def draft_decision(self, request: web.Request) -> web.Response:
         if denied := self.lacks(request, "decide"):
             return denied
-        body = await self._body(request, DecisionInput)
+        body = await self._body(request, DecisionDraft)
         if isinstance(body, web.Response):
             return body
-        outcome = await self.review.decide(request["team"], request.match_info["alert_id"], body)
+        outcome = await self.review.draft(request["principal"], request.match_info["alert_id"], body)
+        if outcome.status == "done":
+            return reply({"status": "drafted", "draft": public_draft(outcome.document)}, 201)
+        return self._outcome(outcome)
+
+    async def follow_up(self, request: web.Request) -> web.Response:
+        if denied := self.lacks(request, "ack"):
+            return denied
+        body = await self._body(request, FollowUpInput)
+        if isinstance(body, web.Response):
+            return body
+        outcome = await self.review.follow_up(request["principal"], request.match_info["alert_id"], body)
+        if outcome.status == "done":
+            return reply({"status": "recorded", "followup": public_draft(outcome.document)})
+        if outcome.status == "not_found":
+            return problem(404, "not_found", outcome.message or "no such alert for your team")
+        if outcome.status == "invalid":
+            return problem(422, "invalid_body", outcome.message)
+        return reply({"status": "unchanged", "message": outcome.message}, 409)
+
+    async def sign_off(self, request: web.Request) -> web.Response:
+        if denied := self.lacks(request, "decide"):
+            return denied
+        outcome = await self.review.sign_off(request["principal"], request.match_info["alert_id"])
         return self._outcome(outcome)
 
     @staticmethod
     def _outcome(outcome) -> web.Response:
         if outcome.status == "not_found":
             return problem(404, "not_found", "no such alert for your team")
+        if outcome.status == "forbidden":
+            return problem(403, "member_required", outcome.message)
+        if outcome.status == "conflict":
+            return problem(409, "four_eyes", outcome.message)
         if outcome.status == "already":
             return reply({"status": "unchanged", "message": outcome.message, "alert": public_alert(outcome.document)},
                          409)
@@ -257,7 +302,10 @@ class ClinicianApi:
         """The team's events as Server-Sent Events; reconnect with Last-Event-ID to get what was missed."""
         if denied := self.lacks(request, "read"):
             return denied
-        team_id = request["team"].team_id
+        return await self.team_stream(request, request["team"].team_id)
+
+    async def team_stream(self, request: web.Request, team_id: str) -> web.StreamResponse:
+        """A team's events as Server-Sent Events from where Last-Event-ID says (the API's and the workspace's)."""
         try:
             resume = last_event_id(request.headers.get("Last-Event-ID"), request.query.get("last_event_id"))
         except ValueError as error:

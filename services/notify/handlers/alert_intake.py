@@ -5,7 +5,8 @@ Dispatcher sends the deliveries (those created here are created leased to this p
 it directly; a crash before that leaves them to be claimed once the lease runs out). A redelivered
 event finds the alert already routed and does nothing; one that was interrupted half-way creates only
 the deliveries still missing, and a subscription's event number is taken only for a delivery that
-does not exist yet.
+does not exist yet. Every team serving the treating site gets the alert on its event stream (what the
+workspace's live worklist follows), once per team, whether or not it subscribed to a stream channel.
 """
 
 import logging
@@ -19,10 +20,10 @@ from contracts.events import MtbReviewRequired
 from services.common import metrics
 from services.common.logging import correlate
 from services.common.settings import Settings
-from services.notify.domain.attempts import delivery_id
+from services.notify.domain.attempts import delivery_id, stream_summary
 from services.notify.domain.review import first_escalation_due
 from services.notify.domain.routing import AlertFacts, Channel, Lineage, route
-from services.notify.ports import AlertStore, CaseRecord, Clock, DeliveryStore, TeamDirectory
+from services.notify.ports import AlertStore, CaseRecord, Clock, DeliveryStore, StreamStore, TeamDirectory, Wakeup
 
 log = logging.getLogger("oncorelay.notify")
 SERVICE = "notify"
@@ -30,9 +31,11 @@ SERVICE = "notify"
 
 class AlertIntake:
     def __init__(self, alerts: AlertStore, deliveries: DeliveryStore, directory: TeamDirectory, cases: CaseRecord,
-                 settings: Settings, lineage: Lineage, attempt: Callable[[dict, dict, Channel], None],
-                 clock: Clock) -> None:
+                 streams: StreamStore, stream_wake: Wakeup, settings: Settings, lineage: Lineage,
+                 attempt: Callable[[dict, dict, Channel], None], clock: Clock) -> None:
         self.alerts = alerts
+        self.streams = streams  # every team serving the site sees the alert on its stream (the live worklist)
+        self.stream_wake = stream_wake
         self.deliveries = deliveries
         self.directory = directory
         self.cases = cases
@@ -81,8 +84,12 @@ class AlertIntake:
         await self.cases.advance(alert.case_id, alert.result_key, alert.published_at,
                                  [("alerted", f"{alert.priority} alert to {len(subscriptions)} subscriptions")], actor=SERVICE)
         teams = [t.team_id for t in await self.directory.teams_serving(alert.treating_site)]
-        await self.alerts.mark_routed(alert.alert_id, teams)
         stored = {"_id": alert.alert_id, **document}  # the alert's fields a delivery reads, as stored
+        for team_id in teams:  # the same event a stream subscription appends: numbered once per team
+            await self.streams.append_stream_event(team_id, "alert", stream_summary(stored), f"alert:{alert.alert_id}")
+        if teams:
+            self.stream_wake.set()
+        await self.alerts.mark_routed(alert.alert_id, teams)
         for delivery, channel in created:  # once routed, so the case's timeline reads alerted, then delivered
             self.attempt(delivery, stored, channel)
         if not subscriptions:

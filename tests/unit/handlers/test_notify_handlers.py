@@ -17,9 +17,10 @@ from services.common.settings import Settings
 from services.notify.adapters.channels import channel_senders
 from services.notify.domain.attempts import AttemptOutcome
 from services.notify.domain.routing import Channel, Subscription, Team
+from services.notify.domain.tokens import Principal
 from services.notify.handlers.alert_intake import AlertIntake
 from services.notify.handlers.delivery import Dispatcher
-from services.notify.handlers.review import AcknowledgeInput, DecisionInput, Review
+from services.notify.handlers.review import AcknowledgeInput, DecisionDraft, FollowUpInput, Review
 from tests.fakes.common import FakeCaseRecord, FakePublisher, FixedClock
 from tests.fakes.faults import CrashRun, Faults
 from tests.fakes.notify import (
@@ -64,7 +65,8 @@ class NotifyWorld:
         senders = {"webhook": self.webhook, "email": self.email, "stream": self.stream}
         self.dispatcher = Dispatcher(self.deliveries, self.alerts, self.directory, self.cases, self.publish, senders,
                                      self.settings, self.wake, self.clock)
-        self.intake = AlertIntake(self.alerts, self.deliveries, self.directory, self.cases, self.settings, LINEAGE,
+        self.intake = AlertIntake(self.alerts, self.deliveries, self.directory, self.cases, self.streams,
+                                  self.stream_wake, self.settings, LINEAGE,
                                   lambda delivery, _alert, _channel: self.handed.append(delivery["_id"]), self.clock)
         self.review = Review(self.alerts, self.deliveries, self.streams, self.directory, self.cases, self.publish,
                              self.settings, self.wake, self.stream_wake, self.clock)
@@ -89,7 +91,10 @@ class NotifyWorld:
         return {"alerts": self.alerts.alerts, "queue": self.alerts.escalation_queue,
                 "deliveries": self.deliveries.deliveries, "delivery_queue": self.deliveries.queue,
                 "subscriptions": self.directory.subscriptions, "cases": self.cases.cases,
-                "audit": self.cases.audited, "audit_log": self.cases.audit_log, "streams": self.streams.events,
+                "audit": self.cases.audited, "audit_log": self.cases.audit_log,
+                # by dedupe key: a crash after a number was reserved makes the retry take the next (a gap the
+                # stream skips, never a repeat)
+                "streams": {(e["team_id"], e["dedupe"]): (e["event"], e["data"]) for e in self.streams.events.values()},
                 "escalations": self.alerts.escalations, "decisions": self.alerts.decisions,
                 "published": self.publish.distinct()}
 
@@ -104,6 +109,7 @@ async def routed(world: NotifyWorld, event: MtbReviewRequired) -> None:
 async def test_an_alert_is_routed_to_the_treating_sites_team_only_and_its_deliveries_handed_over_leased():
     world, event = NotifyWorld(), alert()
     await routed(world, event)
+    assert [(e["team_id"], e["event"]) for e in world.streams.events.values()] == [(GENT.team_id, "alert")]
     stored = world.alerts.alerts[event.alert_id]
     assert stored["routed"] and stored["team_ids"] == [GENT.team_id] and stored["status"] == "open"
     ids = {f"{event.alert_id}|sub-hook", f"{event.alert_id}|sub-stream"}
@@ -279,9 +285,12 @@ async def test_a_crash_while_recording_a_delivery_is_sent_again_after_the_lease_
 
 # --- Review: acknowledge, decide, escalate ---------------------------------------------------------------------
 
-DECISION = DecisionInput(outcome="targeted_therapy", recommendation="dabrafenib + trametinib",
+DECISION = DecisionDraft(outcome="targeted_therapy", recommendation="dabrafenib + trametinib",
                          rationale="BRAF V600E, Tier I in NSCLC", therapies=["dabrafenib", "trametinib"],
-                         signed_off_by=["Dr. A", "Dr. B"])
+                         trial_referral=None, members_present=["Dr. A", "Dr. B", "Dr. C"])
+SCOPES = frozenset({"read", "ack", "decide"})
+DR_A, DR_B = Principal(GENT, SCOPES, "Dr. A"), Principal(GENT, SCOPES, "Dr. B")
+TEAM_TOKEN, LEUVEN_MEMBER = Principal(GENT, SCOPES), Principal(OTHER, SCOPES, "Dr. L")
 
 
 async def test_an_acknowledgement_is_recorded_once_and_stops_the_escalation():
@@ -294,7 +303,8 @@ async def test_an_acknowledgement_is_recorded_once_and_stops_the_escalation():
     assert stored["acknowledged_by"] == "Dr. A" and stored["escalation_due_at"] is None
     assert [e.acknowledged_by for e in world.publish.on(topics.ALERTS_ACKNOWLEDGED)] == ["Dr. A"]
     assert world.cases.cases[event.case_id]["state"] == "acknowledged"
-    assert [e["event"] for e in world.streams.events.values()] == ["acknowledged"] and world.stream_wake.count == 1
+    assert [e["event"] for e in world.streams.events.values()] == ["alert", "acknowledged"]
+    assert world.stream_wake.count == 2  # the alert, then its acknowledgement
     world.clock.advance(world.settings.escalation_after_s * 10)
     assert await world.review.escalate_overdue() == 0 and event.alert_id not in world.alerts.escalation_queue
 
@@ -303,19 +313,50 @@ async def test_another_teams_alert_is_not_found_for_a_team():
     world, event = NotifyWorld(), alert()
     await routed(world, event)
     assert (await world.review.acknowledge(OTHER, event.alert_id, AcknowledgeInput(by="x"))).status == "not_found"
-    assert (await world.review.decide(OTHER, event.alert_id, DECISION)).status == "not_found"
+    assert (await world.review.draft(LEUVEN_MEMBER, event.alert_id, DECISION)).status == "not_found"
+    assert (await world.review.sign_off(LEUVEN_MEMBER, event.alert_id)).status == "not_found"
     assert world.alerts.alerts[event.alert_id]["status"] == "open"
 
 
-async def test_a_decision_closes_the_review_once():
+async def test_a_decision_is_drafted_by_one_member_signed_off_by_another_and_closes_the_review_once():
     world, event = NotifyWorld(), alert()
     await routed(world, event)
-    assert (await world.review.decide(GENT, event.alert_id, DECISION)).status == "done"
-    assert (await world.review.decide(GENT, event.alert_id, DECISION)).status == "already"
+    assert (await world.review.sign_off(DR_B, event.alert_id)).status == "conflict"  # nothing drafted yet
+    assert (await world.review.draft(DR_A, event.alert_id, DECISION)).status == "done"
+    own = await world.review.sign_off(DR_A, event.alert_id)
+    assert own.status == "conflict" and "cannot sign it off" in own.message
+    assert world.alerts.alerts[event.alert_id]["status"] == "open" and not world.publish.on(topics.MTB_DECISIONS)
+    world.clock.advance(60)
+    assert (await world.review.sign_off(DR_B, event.alert_id)).status == "done"
+    assert (await world.review.sign_off(DR_B, event.alert_id)).status == "already"
+    assert (await world.review.draft(DR_A, event.alert_id, DECISION)).status == "already"
     assert (await world.review.acknowledge(GENT, event.alert_id, AcknowledgeInput(by="late"))).status == "already"
+    [decision] = world.publish.on(topics.MTB_DECISIONS)
+    assert (decision.drafted_by, decision.signed_off_by, decision.outcome) == ("Dr. A", ["Dr. B"], "targeted_therapy")
+    assert decision.signed_off_at - decision.drafted_at == timedelta(seconds=60)
+    assert decision.members_present == ["Dr. A", "Dr. B", "Dr. C"]
     assert list(world.alerts.decisions) == [f"{event.alert_id}:decision"]
-    assert [e.outcome for e in world.publish.on(topics.MTB_DECISIONS)] == ["targeted_therapy"]
     assert world.cases.cases[event.case_id]["state"] == "decided"
+    assert [e["action"] for e in world.cases.audit_log] == ["decision_drafted", "decided"]
+
+
+async def test_a_team_wide_token_can_neither_draft_nor_sign_off():
+    world, event = NotifyWorld(), alert()
+    await routed(world, event)
+    assert (await world.review.draft(TEAM_TOKEN, event.alert_id, DECISION)).status == "forbidden"
+    await world.review.draft(DR_A, event.alert_id, DECISION)
+    assert (await world.review.sign_off(TEAM_TOKEN, event.alert_id)).status == "forbidden"
+
+
+async def test_a_redraft_by_the_second_member_needs_the_first_to_sign_it_off():
+    world, event = NotifyWorld(), alert()
+    await routed(world, event)
+    await world.review.draft(DR_A, event.alert_id, DECISION)
+    await world.review.draft(DR_B, event.alert_id, DECISION.model_copy(update={"outcome": "clinical_trial"}))
+    assert (await world.review.sign_off(DR_B, event.alert_id)).status == "conflict"
+    assert (await world.review.sign_off(DR_A, event.alert_id)).status == "done"
+    [decision] = world.publish.on(topics.MTB_DECISIONS)
+    assert (decision.outcome, decision.drafted_by, decision.signed_off_by) == ("clinical_trial", "Dr. B", ["Dr. A"])
 
 
 async def test_an_unacknowledged_urgent_alert_escalates_one_contact_at_a_time_then_stops():
@@ -376,3 +417,37 @@ async def test_a_crash_between_any_two_writes_of_an_escalation_ends_as_one_clean
                 "published": world.publish.distinct()}
 
     assert await CrashRun(build, run, observe).check_every_crash() >= 6
+
+
+async def decided(world: NotifyWorld, event: MtbReviewRequired, draft: DecisionDraft = DECISION) -> None:
+    await routed(world, event)
+    await world.review.draft(DR_A, event.alert_id, draft)
+    assert (await world.review.sign_off(DR_B, event.alert_id)).status == "done"
+
+
+async def test_a_therapy_recommendation_is_followed_up_once_after_the_configured_time():
+    world, event = NotifyWorld(), alert()
+    await decided(world, event)
+    [followup] = world.alerts.followups.values()
+    assert followup["due_at"] == world.clock() + timedelta(seconds=world.settings.followup_after_s)
+    assert await world.alerts.followups_due([SITE], world.clock()) == []
+    world.clock.advance(world.settings.followup_after_s)
+    assert [f["case_id"] for f in await world.alerts.followups_due([SITE], world.clock())] == [event.case_id]
+    incomplete = await world.review.follow_up(DR_A, event.alert_id, FollowUpInput(therapy_started=False))
+    assert incomplete.status == "invalid" and "why" in incomplete.message
+    answer = FollowUpInput(therapy_started=True, response="partial_response", note="-40 % at 8 weeks")
+    assert (await world.review.follow_up(DR_A, event.alert_id, answer)).status == "done"
+    assert (await world.review.follow_up(DR_B, event.alert_id, answer)).status == "already"
+    [recorded] = world.publish.on(topics.MTB_FOLLOWUPS)
+    assert (recorded.therapy_started, recorded.response, recorded.recorded_by) == (True, "partial_response", "Dr. A")
+    assert await world.alerts.followups_due([SITE], world.clock()) == []
+    assert [s["stage"] for s in world.cases.cases[event.case_id]["timeline"]][-1] == "followed_up"
+    assert [e["action"] for e in world.cases.audit_log][-1] == "followed_up"
+
+
+async def test_a_decision_without_a_therapy_asks_no_follow_up():
+    world, event = NotifyWorld(), alert()
+    await decided(world, event, DECISION.model_copy(update={"outcome": "no_action", "therapies": []}))
+    assert world.alerts.followups == {}
+    answer = FollowUpInput(therapy_started=False, not_started_reason="no therapy recommended")
+    assert (await world.review.follow_up(DR_A, event.alert_id, answer)).status == "not_found"
