@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.run               # everything (make bench), about 10 minutes
     .venv/bin/python -m bench.run --quick       # short runs, to check the harness itself
-    .venv/bin/python -m bench.run --only parse  # parse | flow (latency, large, throughput)
+    .venv/bin/python -m bench.run --only parse  # parse | flow (latency, large, throughput) | pages (workspace)
 
 Nothing here passes or fails: targets are printed next to what was measured.
 """
@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bench import flow, parse_ratio
+from bench import flow, parse_ratio, workspace
 from bench.gen_vcf import write_vcf
 from bench.stack import REPO, BenchStack
 
@@ -36,6 +36,8 @@ TARGETS = {  # key: (comparison, target, unit)
     "large_s": ("<=", 10.0, "s publish → annotated, 200,000 variants"),
     "large_peak_rss_mb": ("<=", 400.0, "MB, largest service peak RSS during it"),
     "throughput_ratio": (None, None, "pipeline results/s / bare broker results/s"),
+    "worklist_page_s": ("<=", 1.0, "s to serve the worklist, 200 open alerts (p50)"),
+    "case_page_s": ("<=", 1.0, "s to serve a case page, 500 findings over 20 specimens (p50)"),
 }
 
 console = Console()
@@ -125,9 +127,12 @@ async def _throughput(lab: flow.Lab, sink: flow.AlertSink, stack: BenchStack, ar
     return result
 
 
-def summary(parse: dict | None, flows: dict | None) -> dict:
+def summary(parse: dict | None, flows: dict | None, pages: dict | None = None) -> dict:
     results: dict = {"parse_ratio": None, "p50_s": None, "p99_s": None, "large_s": None,
-                     "large_peak_rss_mb": None, "throughput_ratio": None}
+                     "large_peak_rss_mb": None, "throughput_ratio": None, "worklist_page_s": None, "case_page_s": None}
+    if pages:
+        results["worklist_page_s"] = pages["worklist"]["p50_s"]
+        results["case_page_s"] = pages["case_page"]["p50_s"]
     if parse:
         results["parse_ratio"] = parse["parse_ratio"]
     if flows:
@@ -179,6 +184,12 @@ def print_table(results: dict, details: dict) -> None:
         if cpu:
             console.print(f"CPU ms per result in the throughput run: {cpu} (total {sum(cpu.values()):.0f} ms; "
                           f"{os.cpu_count()} cores)")
+    if "pages" in details:
+        p = details["pages"]
+        console.print(f"workspace: worklist p50 {p['worklist']['p50_s']} s (max {p['worklist']['max_s']} s, "
+                      f"{p['worklist']['bytes']} bytes); case page p50 {p['case_page']['p50_s']} s (max "
+                      f"{p['case_page']['max_s']} s, {p['case_page']['bytes']} bytes), {p['case_page_vs_api']}× the "
+                      f"case's API JSON ({p['case_api_json']['p50_s']} s)")
     if "parse" in details:
         console.print(f"parse: records/s {details['parse']['records_per_s']} "
                       f"(ingest vs pysam reading the same fields: {details['parse']['parse_ratio_vs_field_reading']})")
@@ -187,7 +198,7 @@ def print_table(results: dict, details: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short runs: checks the harness, numbers mean little")
-    parser.add_argument("--only", choices=("parse", "flow"))
+    parser.add_argument("--only", choices=("parse", "flow", "pages"))
     parser.add_argument("--rate", type=float, default=20.0, help="results per second in the latency run")
     parser.add_argument("--light-rate", type=float, default=2.0,
                         help="results per second of the context latency run before the target one")
@@ -206,7 +217,9 @@ def main() -> None:
     details: dict = {}
     started = time.time()
     with progress() as bar:
-        large_vcf, panels = prepare_vcfs(bar)
+        if args.only in (None, "pages"):
+            details["pages"] = workspace.run(3 if args.quick else 10, bar)
+        large_vcf, panels = prepare_vcfs(bar) if args.only != "pages" else (None, [])
         if args.only in (None, "parse"):
             details["parse"] = parse_ratio.run(large_vcf, args.repeats, bar)
         if args.only in (None, "flow"):
@@ -215,7 +228,7 @@ def main() -> None:
             except flow.RunRejected as rejected:
                 console.print(f"[red]bench stopped: {rejected}; nothing written")
                 raise SystemExit(1) from None
-    results = summary(details.get("parse"), details.get("flow"))
+    results = summary(details.get("parse"), details.get("flow"), details.get("pages"))
     print_table(results, details)
     if args.only is None or not RESULTS.exists():
         previous = {}

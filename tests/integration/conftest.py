@@ -99,7 +99,9 @@ def stack(tmp_path_factory) -> Stack:
         ONCORELAY_DELIVERY_BASE_DELAY_S="0.2",
         ONCORELAY_DELIVERY_MAX_DELAY_S="1.0",
         ONCORELAY_LOG_LEVEL="info",
-        ONCORELAY_KB_REFRESH_S="2",  # annotate picks up an imported knowledge base (and re-tiers) within 2 s
+        ONCORELAY_KB_REFRESH_S="2",
+        ONCORELAY_FOLLOWUP_AFTER_S="4",  # a decided recommendation's follow-up is due seconds later, not weeks
+        ONCORELAY_BOARD_METRICS_S="2",  # annotate picks up an imported knowledge base (and re-tiers) within 2 s
         # the size limits low enough that a test reaches each in seconds (tests/integration/test_trust_limits.py)
         ONCORELAY_MAX_DECOMPRESSED_BYTES=str(256 * 1024**2),
         ONCORELAY_MAX_RECORDS="1000000",

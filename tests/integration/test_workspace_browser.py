@@ -1,7 +1,7 @@
 """The MTB workspace in headless Chromium against the real stack (Kafka, FerretDB, the three services): sign in,
 an alert arriving on the worklist without a reload, the case page with its Tier I finding and the allele-fraction
 plot, acknowledge, draft a decision, fail to sign it off as its author, sign it off as a second member who came
-through the e-mail's case link. Screenshots of the worklist and the case page go to docs/screenshots/."""
+through the e-mail's case link, see the follow-up become due and answer it, read the board's numbers. Screenshots of the worklist and the case page go to docs/screenshots/."""
 
 import json
 from pathlib import Path
@@ -131,6 +131,23 @@ def test_a_board_reviews_a_case_in_the_browser_from_alert_to_signed_off_decision
     assert "Drafted by Dr. Ada Lovelace" in four_eyes and "signed off by Dr. Ben Okri" in four_eyes
     decision = wait_until(lambda: stack.db.decisions.find_one({"alert_id": aid}), 20, "decision stored")
     assert (decision["drafted_by"], decision["signed_off_by"]) == ("Dr. Ada Lovelace", ["Dr. Ben Okri"])
+
+    # the follow-up (due ONCORELAY_FOLLOWUP_AFTER_S = 4 s after the sign-off in this stack) shows on the worklist
+    def follow_up_due(browser):
+        browser.get(f"{base}/")
+        return browser.find_elements(By.CSS_SELECTOR, f"table.followups a[href$='#followup-{aid}']")
+
+    WebDriverWait(ben, 30, poll_frequency=1).until(follow_up_due)[0].click()
+    ben.find_element(By.ID, f"started-yes-{aid}").click()
+    Select(ben.find_element(By.ID, f"response-{aid}")).select_by_value("partial_response")
+    ben.find_element(By.ID, f"follow-up-{aid}").click()
+    WebDriverWait(ben, 20).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".notice"), "Follow-up recorded"))
+    answered = stack.db.followups.find_one({"alert_id": aid})
+    assert (answered["status"], answered["therapy_started"], answered["response"]) == ("answered", True,
+                                                                                      "partial_response")
+    ben.get(f"{base}/board")
+    counts = ben.find_element(By.CSS_SELECTOR, "table.board-counts tbody").text.split()
+    assert [int(n) for n in counts] == [1, 1, 1, 1]  # this team's one case: received, reviewed, recommended, started
 
     ben.find_element(By.CSS_SELECTOR, ".who button").click()  # sign out: the session ends on the server
     WebDriverWait(ben, 20).until(ec.presence_of_element_located((By.ID, "token")))

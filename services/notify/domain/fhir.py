@@ -141,7 +141,9 @@ def latest_findings(docs: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[st
     for key in ("interpretations", "alerts"):
         candidates = [d for d in docs.get(key) or [] if d.get("findings")]
         if candidates:
-            latest = max(candidates, key=lambda d: (d.get("result_version") or 0, str(d.get("_id"))))
+            # the newest (a case's specimens have results of their own), then the highest version of one result
+            latest = max(candidates, key=lambda d: (str(d.get("annotated_at") or d.get("raised_at") or ""),
+                                                    d.get("result_version") or 0, str(d.get("_id"))))
             return [f for f in latest["findings"] if isinstance(f, dict)], latest
     return [], {}
 

@@ -4,11 +4,13 @@ real stack is tests/e2e/test_workspace_browser.py."""
 
 import re
 from datetime import date
+from html.parser import HTMLParser
 from urllib.parse import quote
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from services.notify import metrics
 from services.notify.domain.sessions import SESSION_COOKIE
 from services.notify.entrypoints.api import ClinicianApi
 from services.notify.entrypoints.pages import Workspace
@@ -229,3 +231,48 @@ async def test_the_board_page_counts_the_teams_cases_and_the_case_page_remembers
     assert re.search(r"<td>2</td><td>1</td><td>1</td>\s*<td>0</td>", board)  # received, reviewed, recommended
     html = await (await client.get(f"/cases/{event.case_id}")).text()
     assert "1 other case(s) in LUAD; 1 decided" in html and "CASE-W-0" in html
+
+
+class Controls(HTMLParser):
+    """The form controls of a page, the ids labels point at, and the buttons' texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.controls: list[dict] = []
+        self.labelled: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "label" and attributes.get("for"):
+            self.labelled.add(attributes["for"])
+        if tag in ("input", "select", "textarea") and attributes.get("type") != "hidden":
+            self.controls.append({"tag": tag, **attributes})
+
+
+async def test_every_form_control_has_a_label_and_tiers_and_priorities_are_text(workspace):
+    _, event, _, _, client, tokens = workspace
+    await Browser(client).sign_in(tokens["a"])
+    pages = ["/", f"/cases/{event.case_id}", "/board"]
+    for path in pages:
+        html = await (await client.get(path)).text()
+        parser = Controls()
+        parser.feed(html)
+        unlabelled = [c for c in parser.controls if c.get("id") not in parser.labelled and "aria-label" not in c]
+        assert not unlabelled, f"{path}: {unlabelled}"
+    case_html = await (await client.get(f"/cases/{event.case_id}")).text()
+    assert "Tier I (level B)" in case_html  # the tier as text, its colour only a second cue
+    assert '<span class="badge badge-routine">routine</span>' in await (await client.get("/")).text()
+    sign_in = Controls()
+    await client.post("/sign-out", data={"csrf": await Browser(client).csrf("/")})
+    sign_in.feed(await (await client.get("/sign-in")).text())
+    assert [c["id"] for c in sign_in.controls] == ["token"] and "token" in sign_in.labelled
+
+
+async def test_the_board_gauges_are_set_per_site_without_patient_data(workspace):
+    world, event, views, _, _, _ = workspace
+    await world.review.draft(DR_A, event.alert_id, DECISION)
+    await world.review.sign_off(DR_B, event.alert_id)
+    assert await BoardMetrics(views).export() == 1
+    assert metrics.BOARD_CASES.labels("HOSP-GENT", "received")._value.get() == 1
+    assert metrics.BOARD_CASES.labels("HOSP-GENT", "recommended")._value.get() == 1
+    assert metrics.BOARD_CASES._labelnames == ("site", "measure")  # no case, patient or team in any label
