@@ -27,7 +27,7 @@ class Variant(BaseModel):
     transcript: str | None = None
     hgvsc: str | None = None
     hgvsp: str | None = None
-    annotation_source: Literal["vep", "snpeff"] | None = None
+    annotation_source: Literal["vep", "snpeff", "oncomine", "pave"] | None = None
     # Read evidence in the tumour sample.
     depth: int | None = None
     alt_depth: int | None = None

@@ -2,20 +2,25 @@
 operators) inspect cases, the knowledge base and triage rules."""
 
 import asyncio
+import logging
 import sys
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 import click
+from aiokafka.errors import KafkaError
 from rich.console import Console
 
 from oncorelay import cli_notify
 from oncorelay.cli_clinical import case_group, kb_group, rules_group
 from oncorelay.cli_evaluate import evaluate_command
 from oncorelay.cli_labs import labs_group
-from oncorelay.labclient import ReceiptWatcher, ResultMetadata, as_bgzf, build_result, publish
+from oncorelay.exits import Exit, help_text
+from oncorelay.labclient import DamagedFile, ReceiptWatcher, ResultMetadata, as_bgzf, build_result, publish
+from oncorelay.purple import purity_file_beside, purity_summary
 from oncorelay.watch import watch_folder
-from services.common.settings import load_settings
+from services.common.settings import Settings, load_settings
 
 console = Console(stderr=True)
 
@@ -23,9 +28,10 @@ console = Console(stderr=True)
 @click.group(help=__doc__, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Entry point of the oncorelay command."""
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # its connection errors are told as one sentence
 
 
-@main.command("publish")
+@main.command("publish", epilog=help_text())
 @click.argument("vcf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--lab", required=True, help="Your lab id, as registered with the MTB network.")
 @click.option("--case", "case", required=True, help="The MTB case id.")
@@ -56,10 +62,18 @@ def main() -> None:
               "or below which it calls a deep deletion [default: 0.5].")
 @click.option("--reference-url-prefix", help="Large VCFs are sent by reference: the URL prefix ingest can read "
               "them from [default: a file:// URI of the local path].")
+@click.option("--purple-purity", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A Hartwig purple.purity.tsv: its purity, MSI status and TMB fill --tumour-content, --msi and "
+              "--tmb where those are not given [default: the one beside a *.purple.somatic.vcf.gz].")
 @click.option("--wait/--no-wait", default=False, help="Wait for the receipt and print it.")
 @click.option("--timeout", type=float, default=120.0, show_default=True, help="Seconds to wait for the receipt.")
 def publish_command(vcf: Path, **options) -> None:
-    """Publish one VCF as a sequencing result (inline when small, by reference when large)."""
+    """Publish one VCF as a sequencing result (inline when small, by reference when large).
+
+    Lab outputs read as they are: VEP/SnpEff-annotated VCFs, Illumina TSO500 (Pisces/Pepe, VF), Thermo Fisher
+    Oncomine / Ion Reporter (FUNC, CNV and fusion records) and Hartwig PURPLE somatic VCFs (PAVE IMPACT, plain
+    gzip, with purple.purity.tsv); see docs/lab-formats.md."""
+    _lab_measures(vcf, options)
     meta = ResultMetadata(
         lab=options["lab"], case=options["case"], patient=options["patient"], specimen_id=options["specimen_id"],
         specimen_type=options["specimen_type"], tumor_type=options["tumor_type"], assay=options["assay"],
@@ -74,18 +88,53 @@ def publish_command(vcf: Path, **options) -> None:
         therapies=options["therapy"], amplification_min_copy_number=options["amplification_min_cn"],
         deletion_max_copy_number=options["deletion_max_cn"],
     )
+    settings = load_settings()
+    damaged = None
     try:
+        if vcf.stat().st_size > settings.max_vcf_bytes:
+            fail(Exit.TOO_LARGE, f"{vcf.name} is {vcf.stat().st_size / 1024**2:.0f} MiB; this network accepts VCFs "
+                 f"up to {settings.max_vcf_bytes / 1024**2:.0f} MiB (compressed). Split the result or ask the "
+                 "operator about ONCORELAY_MAX_VCF_BYTES.")
         with console.status(f"preparing {vcf.name}"):
-            result = build_result(meta, as_bgzf(vcf, Path.home() / ".cache" / "oncorelay" / "spool"),
-                                  options["reference_url_prefix"])
+            try:
+                bgzf = as_bgzf(vcf, Path.home() / ".cache" / "oncorelay" / "spool")
+            except DamagedFile as error:  # publish the lab's bytes: ingest rejects them with a receipt and a reason
+                damaged, bgzf = str(error), vcf
+            result = build_result(meta, bgzf, options["reference_url_prefix"])
+    except OSError as error:
+        fail(Exit.UNREADABLE_FILE, f"cannot read {vcf}: {error.strerror or error}. Check the path and that this "
+             "user may read it.")
     except ValueError as error:
-        raise click.ClickException(f"the result is not valid: {error}") from error
-    status = asyncio.run(_publish(result, options["wait"], options["timeout"]))
+        fail(Exit.INVALID_METADATA, f"the result is not valid: {error}")
+    if damaged:
+        console.print(f"[yellow]warning:[/yellow] {damaged}. It is published as it is, so ingest records the "
+                      "rejection and its reason; re-export or re-copy the file, then publish it again.")
+    status = asyncio.run(_publish(settings, result, options["wait"], options["timeout"]))
+    sys.exit(Exit.DAMAGED_FILE if damaged and status == Exit.PUBLISHED else status)
+
+
+def _lab_measures(vcf: Path, options: dict) -> None:
+    """Fill purity, MSI and TMB from a PURPLE purity file (given, or beside the VCF) where no option gave them."""
+    path = options["purple_purity"] or purity_file_beside(vcf)
+    if path is None:
+        return
+    try:
+        summary = purity_summary(path)
+    except (OSError, ValueError, UnicodeDecodeError) as error:
+        fail(Exit.INVALID_METADATA, f"cannot use {path.name}: {error}")
+    for option, key in (("tumour_content", "tumour_cell_content"), ("msi", "msi_status"), ("tmb", "tmb")):
+        if options[option] is None and key in summary:
+            options[option] = summary[key]
+    console.print(f"read {', '.join(f'{k} {v}' for k, v in summary.items())} from {path.name}")
+
+
+def fail(status: Exit, message: str) -> NoReturn:
+    """Say what went wrong and what to do, and exit with the status of its class."""
+    console.print(f"[red]error:[/red] {message}")
     sys.exit(status)
 
 
-async def _publish(result, wait: bool, timeout: float) -> int:
-    settings = load_settings()
+async def _publish(settings: Settings, result, wait: bool, timeout: float) -> int:
     watcher = ReceiptWatcher(settings, result.lab_id) if wait else None
     try:
         if watcher:
@@ -98,16 +147,19 @@ async def _publish(result, wait: bool, timeout: float) -> int:
         with console.status("waiting for the receipt"):
             receipt = await watcher.wait_for(result.result_id, result.result_version, timeout)
     except TimeoutError:
-        console.print(f"[red]no receipt within {timeout:.0f} s[/red]: is the ingest service running?")
-        return 3
-    except OSError as error:
-        console.print(f"[red]cannot reach Kafka at {settings.kafka_bootstrap}: {error}[/red]")
-        return 2
+        console.print(f"[red]no receipt within {timeout:.0f} s[/red]: is the ingest service running? The result "
+                      "was published; `--wait` again later shows nothing new, ask the operator.")
+        return Exit.NO_RECEIPT
+    except (OSError, KafkaError) as error:
+        console.print(f"[red]cannot reach Kafka at {settings.kafka_bootstrap}[/red] ({type(error).__name__}): "
+                      "nothing was published. Check ONCORELAY_KAFKA_BOOTSTRAP, the network and the broker, then "
+                      "publish again.")
+        return Exit.KAFKA_UNREACHABLE
     finally:
         if watcher:
             await watcher.stop()
     print(receipt.model_dump_json(indent=2))
-    return 0 if receipt.status == "accepted" else 1
+    return Exit.PUBLISHED if receipt.status == "accepted" else Exit.REJECTED
 
 
 @main.command("watch")

@@ -7,6 +7,7 @@ import hashlib
 import json
 import shutil
 import uuid
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from contracts.events import MAX_INLINE_VCF_BASE64_CHARS, IngestReceipt, Sequenc
 from services.common.kafka import aiokafka_options
 from services.common.settings import Settings
 
+BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 BGZF_MAGIC = b"\x1f\x8b\x08\x04"  # gzip with the FEXTRA flag, as every BGZF block starts
 
 
@@ -56,23 +58,49 @@ class ResultMetadata:
         return cls(**data)
 
 
+class DamagedFile(Exception):
+    """The file cannot be recompressed (a gzip that ends early or is corrupt): it is published as it is."""
+
+
 def as_bgzf(vcf: Path, spool: Path) -> Path:
-    """The VCF as a BGZF file: the file itself if it already is one, else a bgzipped copy in `spool`."""
+    """The VCF as a BGZF file: the file itself if it already is one, else a bgzipped copy in `spool`.
+
+    Raises DamagedFile for a plain gzip that is truncated or corrupt (what a cut-off transfer leaves), and
+    OSError when the file cannot be read."""
     with vcf.open("rb") as handle:
         head = handle.read(4)
     if head == BGZF_MAGIC:
+        if not _ends_with_bgzf_eof(vcf):
+            raise DamagedFile(f"{vcf.name} is BGZF-compressed but lacks the end-of-file block that closes every "
+                              "complete BGZF file (cut off in transfer?)")
         return vcf
     spool.mkdir(parents=True, exist_ok=True)
     target = spool / f"{vcf.name.removesuffix('.gz').removesuffix('.vcf')}-{uuid.uuid4().hex[:8]}.vcf.gz"
     if head[:2] == b"\x1f\x8b":  # plain gzip: decompress, then bgzip
         plain = target.with_suffix("")
-        with gzip.open(vcf, "rb") as source, plain.open("wb") as out:
-            shutil.copyfileobj(source, out)
+        try:
+            with gzip.open(vcf, "rb") as source, plain.open("wb") as out:
+                shutil.copyfileobj(source, out)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+            plain.unlink(missing_ok=True)
+            why = "it ends before its end marker (cut off in transfer?)" if isinstance(error, EOFError) else \
+                f"its compressed data is corrupt ({error})"
+            raise DamagedFile(f"{vcf.name} is a gzip file, but {why}") from error
         pysam.tabix_compress(str(plain), str(target), force=True)
         plain.unlink()
     else:
         pysam.tabix_compress(str(vcf), str(target), force=True)
     return target
+
+
+def _ends_with_bgzf_eof(path: Path) -> bool:
+    """The file ends with BGZF's 28-byte end-of-file block (SAM/BAM spec, 4.1.2)."""
+    with path.open("rb") as handle:
+        handle.seek(0, 2)
+        if handle.tell() < len(BGZF_EOF):
+            return False
+        handle.seek(-len(BGZF_EOF), 2)
+        return handle.read() == BGZF_EOF
 
 
 def build_result(meta: ResultMetadata, bgzf: Path, reference_url_prefix: str | None = None) -> SequencingResult:
@@ -162,8 +190,8 @@ async def publish(settings: Settings, results: list[SequencingResult]) -> None:
     """Publish results (to oncorelay.lab.results.v1, or each lab's own topic) and wait until the broker has them."""
     producer = AIOKafkaProducer(**aiokafka_options(settings), max_request_size=2 * 1024 * 1024,
                                 acks="all", enable_idempotence=True)
-    await producer.start()
     try:
+        await producer.start()
         for result in results:
             await producer.send_and_wait(
                 results_topic(settings, result.lab_id), result.model_dump_json().encode(),

@@ -1,8 +1,11 @@
 """The whole flow on the real broker and database: a lab's VCF in, an MTB alert out."""
 
+import gzip
 import json
+import shutil
 
 from contracts import topics
+from oncorelay.exits import Exit
 from tests.integration.conftest import SHARED, wait_until
 from tests.support.kafka import produce, read_all
 
@@ -68,6 +71,25 @@ def test_truncated_vcf_is_rejected_to_the_dlq_with_a_receipt(stack):
     assert len(dead) == 1 and dead[0]["reasons"][0]["code"] == "vcf_truncated"
     assert stack.db.results.count_documents({"result_id": result_id, "status": "accepted"}) == 0
     assert stack.db.variants.count_documents({"result_key": f"{result_id}@1"}) == 0
+
+
+def test_a_plain_gzip_cut_off_in_transfer_gets_a_warning_a_receipt_and_its_own_exit_status(stack, tmp_path):
+    whole = tmp_path / "whole.vcf.gz"
+    with gzip.open(COAD) as source, gzip.open(whole, "wb") as target:  # a lab's plain gzip (not BGZF)
+        shutil.copyfileobj(source, target)
+    cut = tmp_path / "cut.vcf.gz"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    result_id = f"R-FLOW-CUT-{stack.run_id}"
+    run = stack.cli(*_publish_args(cut, "CASE-FLOW-CUT", result_id))
+    assert run.returncode == Exit.REJECTED, run.stderr
+    assert "cut off in transfer" in " ".join(run.stderr.split()) and "Aborted" not in run.stderr
+    receipt = json.loads(run.stdout)
+    assert receipt["status"] == "rejected" and [r["code"] for r in receipt["reasons"]] == ["vcf_truncated"]
+    dead = [v for k, v in read_all(stack.env["ONCORELAY_KAFKA_BOOTSTRAP"], topics.LAB_RESULTS_DLQ)
+            if k == result_id.encode()]
+    assert len(dead) == 1 and dead[0]["reasons"][0]["code"] == "vcf_truncated"
+    no_wait = [a for a in _publish_args(cut, "CASE-FLOW-CUT", f"{result_id}-2") if a != "--wait"]
+    assert stack.cli(*no_wait).returncode == Exit.DAMAGED_FILE  # published for the record, the file is bad
 
 
 def test_malformed_json_is_kept_and_the_service_goes_on(stack):

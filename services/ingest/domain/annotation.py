@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal, NamedTuple
 from urllib.parse import unquote
 
-AnnotationSource = Literal["vep", "snpeff"]
+AnnotationSource = Literal["vep", "snpeff", "oncomine", "pave"]
 
 # Ensembl's consequence order, most severe first, as listed on
 # https://www.ensembl.org/info/genome/variation/prediction/predicted_data.html (Ensembl release 110+).

@@ -36,6 +36,8 @@ READ_COUNT_RULES: tuple[ReadCountRule, ...] = (
     ReadCountRule("varscan2_freq", "VarScan2", ("FREQ", "AD", "RD", "DP4", "DP"), ("FREQ",)),
     # AF, else FA, of any shape; per allele when as long as AD.
     ReadCountRule("mutect_af_fa", "Mutect (FA), callers with an untyped AF", ("AF", "FA", "AD", "DP"), ("AF", "FA")),
+    # VF, the variant frequency per ALT (no AF), with AD for the ALT count and DP.
+    ReadCountRule("pisces_vf", "Illumina Pisces/Pepe (TSO500 apps)", ("VF", "AD", "DP"), ("VF",)),
     ReadCountRule("pcgr_adt_dpt", "PCGR-style tumour fields", ("ADT", "DPT"), ("ADT",)),
     # ALT / the sum of AD, else ALT / DP; DP alone gives the depth only.
     ReadCountRule("ad_dp", "plain AD (and DP): MuSE and most others", ("AD", "DP"), ("AD", "DP")),
@@ -65,7 +67,7 @@ def header_value(header_lines: Iterable[str], key: str) -> str | None:
 
 def pick_tumour_sample(samples: Sequence[str], header_lines: Iterable[str]) -> str | None:
     """The tumour sample: ##tumor_sample, else TUMOR/TUMOUR or a name containing it, else the one that is not
-    ##normal_sample in a pair, else a lone sample; None when it cannot be told."""
+    ##normal_sample in a pair, else the T of a Hartwig R/T pair, else a lone sample; None when it cannot be told."""
     lines = list(header_lines)
     named = header_value(lines, "tumor_sample") or header_value(lines, "tumour_sample")
     if named in samples:
@@ -82,6 +84,9 @@ def pick_tumour_sample(samples: Sequence[str], header_lines: Iterable[str]) -> s
     normal = header_value(lines, "normal_sample")
     if len(samples) == 2 and normal in samples:
         return samples[1] if samples[0] == normal else samples[0]
+    if len(samples) == 2 and samples[0][:-1] == samples[1][:-1] and {s[-1] for s in samples} == {"R", "T"}:
+        # Hartwig's pipeline names the pair <sample>R (reference) and <sample>T (tumour)
+        return samples[0] if samples[0].endswith("T") else samples[1]
     if len(samples) == 1:
         return samples[0]
     return None
@@ -91,7 +96,8 @@ def read_counts(fmt: Mapping[str, Any], alt_index: int, ref: str, alt: str) -> R
     """Depth, ALT depth and VAF of ALT number `alt_index` (0-based) from one sample's FORMAT values.
 
     Strelka tier-1 counts (AU/CU/GU/TU for SNVs, TAR/TIR for indels), VarScan2 (FREQ "48.7%" with RD/AD or
-    DP4), Mutect/Mutect2/DRAGEN (AF or FA with AD and DP), PCGR-style ADT/DPT, then plain AD (and DP).
+    DP4), Mutect/Mutect2/DRAGEN (AF or FA with AD and DP), Illumina Pisces/Pepe (VF), PCGR-style ADT/DPT, then
+    plain AD (and DP).
     """
     # Fast path (Mutect2/DRAGEN, typed by their headers): AD and AF tuples, DP an int.
     ad, af, depth = fmt.get("AD"), fmt.get("AF"), fmt.get("DP")
@@ -119,6 +125,8 @@ def read_counts(fmt: Mapping[str, Any], alt_index: int, ref: str, alt: str) -> R
     fraction = fmt.get("AF")
     if fraction is None:
         fraction = fmt.get("FA")
+    if fraction is None:
+        fraction = fmt.get("VF")  # Illumina Pisces/Pepe (TSO500): the lab's own frequency, per ALT
     if fraction is not None:
         fractions = _seq(fraction)
         per_allele = len(ad) > 1 and len(fractions) == len(ad)

@@ -18,6 +18,7 @@ from contracts.reasons import RejectionCode
 from contracts.variant import ALL_FIELDS_SET, DEFAULTS, Variant, trusted_variant
 from services.ingest.adapters.vcf import _fastpath
 from services.ingest.domain import annotation as ann
+from services.ingest.domain import oncomine, pave
 from services.ingest.domain.classify import (
     NON_VARIANT_ALTS,
     check_build,
@@ -110,18 +111,22 @@ class VcfReader:
         self._breakpoint_format = bool(_BREAKPOINT_FORMAT & format_keys)
         self._ann_key, self._ann_format = _annotation_field(infos)
         self._simple_ann = "SIMPLE_ANN" in infos
+        # Oncomine / Ion Reporter: FUNC annotations, and hotspots genotyped as reference (GT 0/0) that are PASS
+        self._func = self._ann_format is None and "FUNC" in infos
+        self._impact = self._ann_format is None and not self._func and "IMPACT" in infos  # Hartwig PAVE
         self._contig_case = {name.lower(): name for name in contigs}
         self.header_summary: dict[str, Any] = {
             "fileformat": header.version,
             "samples": samples,
             "contigs": len(contigs),
-            "annotation": self._ann_format.source if self._ann_format else None,
+            "annotation": self._ann_format.source if self._ann_format else (
+                "oncomine" if self._func else "pave" if self._impact else None),
             "annotation_key": self._ann_key,
             "tumour_sample": self.tumour_sample,
         }
         self._fast = _fastpath.Converter(
             _TEMPLATE, Variant, ALL_FIELDS_SET, self._ann_key, self._ann_format, ann.severity, ann.clean_hgvs,
-            self._tumour_index,
+            self._tumour_index, enabled=not (self._func or self._impact),  # FUNC, IMPACT: read in Python (_convert)
         )
 
     def variants(self) -> Generator[Variant, None, None]:
@@ -210,6 +215,9 @@ class VcfReader:
         entries = record.info.get(self._ann_key) if self._ann_format is not None else None
         if isinstance(entries, str):
             entries = entries.split(",")
+        func = oncomine.func_entries(record.info.get("FUNC")) if self._func else None
+        impact = pave.impact_annotation(record.info.get("IMPACT")) if self._impact else None
+        genotype = self._genotype(record) if self._func else None
         fmt = None
         if self._tumour_index is not None:
             if self._per_record_format or len(self._formats) != self._header_format_count:
@@ -223,6 +231,8 @@ class VcfReader:
         for index, alt in enumerate(alts):
             if alt in NON_VARIANT_ALTS:
                 continue
+            if genotype is not None and index + 1 not in genotype and not is_symbolic(alt):
+                continue  # a hotspot genotyped as reference (Ion Reporter writes them PASS): not a variant
             snv = len(ref) == 1 and len(alt) == 1 and ref in _ONE_BASE and alt in _ONE_BASE
             if not snv:
                 why = invalid_allele(ref, alt)
@@ -237,13 +247,17 @@ class VcfReader:
             annotation = None
             if entries:
                 annotation = ann.choose_annotation(self._ann_format, entries, ref, alts, index)
-                if annotation is not None:
-                    values["gene"] = annotation.gene
-                    values["consequence"] = annotation.consequence
-                    values["transcript"] = annotation.transcript
-                    values["hgvsc"] = annotation.hgvsc
-                    values["hgvsp"] = annotation.hgvsp
-                    values["annotation_source"] = annotation.source
+            elif func:
+                annotation = oncomine.func_annotation(func, alt)
+            elif impact is not None and len(alts) == 1:  # one IMPACT per record: PURPLE writes one ALT each
+                annotation = impact
+            if annotation is not None:
+                values["gene"] = annotation.gene
+                values["consequence"] = annotation.consequence
+                values["transcript"] = annotation.transcript
+                values["hgvsc"] = annotation.hgvsc
+                values["hgvsp"] = annotation.hgvsp
+                values["annotation_source"] = annotation.source
             if fmt:
                 counts = read_counts(fmt, index, ref, alt)
                 values["depth"] = counts.depth
@@ -257,6 +271,15 @@ class VcfReader:
                 values["kind"] = small_variant_kind(ref, alt)
             out.append(trusted_variant(values))
         return out
+
+    def _genotype(self, record: Any) -> tuple[int, ...] | None:
+        """The tumour's called allele indexes; None when there is no GT or it is not called (./.)."""
+        if self._tumour_index is None:
+            return None
+        called = record.samples[self._tumour_index].get("GT")
+        if not called or any(allele is None for allele in called):
+            return None
+        return tuple(called)
 
     def _wanted_keys(self, record: Any) -> tuple[str, ...]:
         """The read-count FORMAT keys to fetch for this record.
