@@ -8,14 +8,19 @@ services run.
 import getpass
 import json
 import shlex
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import click
 from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
 
 from contracts import topics
 from contracts.registry import Lab
 from oncorelay.cli_clinical import case_group, run_with_db
+from oncorelay.lab_report import lab_report
+from services.common import packed
 from services.common.adapters.case_record import MongoCaseRecord
 from services.common.kafka_acls import lab_acls
 from services.common.labs import find_lab, list_labs, remove_lab, save_lab
@@ -63,6 +68,49 @@ def create_lab(lab_id: str, sites, any_site: bool, principal, sources, name: str
 def list_command() -> None:
     """Every registered lab with its hospitals, principal and reference sources."""
     click.echo(json.dumps([lab.model_dump() for lab in run_with_db(list_labs)], indent=2))
+
+
+@labs_group.command("report")
+@click.argument("lab_id")
+@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True, help="The period looked at.")
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+def report_command(lab_id: str, days: int, as_json: bool) -> None:
+    """A lab's results per assay: accepted, rejected and why, variants per result, median TMB and allele
+    fraction, tumour content, non-informative share (what the drift alerts watch)."""
+
+    async def gather(db):
+        since = datetime.now(UTC) - timedelta(days=days)
+        results = [d async for d in db.results.find({"lab_id": lab_id, "status": "accepted", "ingested_at": {"$gte": since}},
+                                                     {"result_id": 1, "result_version": 1, "assay": 1, "variant_count": 1,
+                                                      "qc": 1})]
+        rejections = [d["detail"] async for d in db.audit.find({"action": "result_rejected", "detail.lab_id": lab_id,
+                                                                 "at": {"$gte": since}})]
+        keys = [f"{r['result_id']}@{r['result_version']}" for r in results]
+        interpretations = {d["_id"]: packed.unpack(d["interpretation"], d["encoding"])
+                           async for d in db.interpretations.find({"_id": {"$in": keys}})} if keys else {}
+        return lab_report(results, rejections, interpretations)
+
+    rows = run_with_db(gather)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        raise click.ClickException(f"no results of {lab_id} in the last {days} days (is the lab id right? "
+                                   "`oncorelay labs list`)")
+    table = Table(title=f"{lab_id}, last {days} days")
+    for column in ("assay", "accepted", "rejected", "rate", "top reasons", "variants/result", "median TMB (/Mb)",
+                   "median VAF", "tumour content", "non-informative"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["assay"], str(row["accepted"]), str(row["rejected"]), _shown(row["rejection_rate"]),
+                      ", ".join(f"{code} ×{n}" for code, n in row["top_reasons"]) or "—",
+                      _shown(row["median_variants"]), _shown(row["median_tmb_per_mb"]), _shown(row["median_vaf"]),
+                      _shown(row["median_tumour_content"]), _shown(row["non_informative_share"]))
+    Console().print(table)
+
+
+def _shown(value) -> str:
+    return "—" if value is None else f"{value:g}"
 
 
 @labs_group.command("remove")

@@ -95,6 +95,34 @@ ROWS: list[tuple[str, list[Panel]]] = [
             ("max by (site, stage, quantile) (oncorelay_board_turnaround_seconds)", "{{site}} {{stage}} q{{quantile}}"),
         ], unit="s", width=12),
     ]),
+    ("Labs: quality and drift (per lab and assay)", [
+        Panel("Rejection rate per lab (6 h)", [
+            ('sum by (lab) (increase(oncorelay_lab_results_total{status="rejected"}[6h])) '
+             '/ sum by (lab) (increase(oncorelay_lab_results_total[6h]))', "{{lab}}"),
+        ], unit="percentunit", width=8, description="OncorelayLabRejectionRateAboveBaseline tickets a lab far above "
+              "its own 7-day rate; `oncorelay labs report LAB` lists the reasons."),
+        Panel("Rejections by lab and reason", [
+            ("sum by (lab, reason) (increase(oncorelay_lab_rejections_total[$__rate_interval]))", "{{lab}} {{reason}}"),
+        ], width=8),
+        Panel("Median TMB per lab and assay (1 d)", [
+            ("histogram_quantile(0.5, sum by (lab, assay, le) (increase(oncorelay_lab_tmb_mutations_per_mb_bucket[1d])))",
+             "{{lab}} {{assay}}"),
+        ], width=8, description="OncorelayLabTmbDrift tickets a median over twice or under half its 14-day one."),
+        Panel("Median allele fraction and tumour content (1 d)", [
+            ("histogram_quantile(0.5, sum by (lab, assay, le) (increase(oncorelay_lab_median_vaf_ratio_bucket[1d])))",
+             "VAF {{lab}} {{assay}}"),
+            ("histogram_quantile(0.5, sum by (lab, assay, le) (increase(oncorelay_lab_tumour_content_ratio_bucket[1d])))",
+             "tumour content {{lab}} {{assay}}"),
+        ], unit="percentunit", width=8),
+        Panel("Variants per result (median, 1 d)", [
+            ("histogram_quantile(0.5, sum by (lab, assay, le) (increase(oncorelay_lab_result_variants_bucket[1d])))",
+             "{{lab}} {{assay}}"),
+        ], width=8),
+        Panel("Non-informative share (1 d)", [
+            ('sum by (lab, assay) (increase(oncorelay_lab_interpreted_total{informative="false"}[1d])) '
+             '/ sum by (lab, assay) (increase(oncorelay_lab_interpreted_total[1d]))', "{{lab}} {{assay}}"),
+        ], unit="percentunit", width=8),
+    ]),
     ("Versions and resources", [
         Panel("Knowledge base and rule set in use", [
             ("max by (job, version) (oncorelay_knowledge_base_info)", "knowledge base {{version}}"),

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from contracts import topics
 from contracts.events import CaseAnnotated, MtbReviewRequired, ReviewReason, VariantsIngested
+from services.annotate.domain.drift import result_measures
 from services.annotate.domain.interpret import (
     Interpretation,
     InterpretSettings,
@@ -162,6 +163,8 @@ class Annotator:
             # knowledge base that changed since, and raise a different alert); its effects are repeated.
             interp = Interpretation.model_validate(stored)
             log.info("result already interpreted; repeating its effects")
+        else:  # the first interpretation of this result: counted once for the lab's drift metrics
+            self._measure(event, interp)
         await self.store.save_specimen(event.result_key, {
             "patient_pseudonym": event.patient_pseudonym,
             "result_id": event.result_id,
@@ -193,6 +196,16 @@ class Annotator:
             await self._raise_alert(event, interp, reasons, event.result_key, now)
         metrics.PROCESSING_SECONDS.labels(SERVICE, "annotate").observe(time.perf_counter() - started)
         return interp
+
+    @staticmethod
+    def _measure(event: VariantsIngested, interp: Interpretation) -> None:
+        measures = result_measures(event, interp)
+        lab, assay = metrics.lab_labels(event.lab_id, event.assay.name)
+        metrics.LAB_INTERPRETED.labels(lab, assay, str(measures.informative).lower()).inc()
+        for histogram, value in ((metrics.LAB_TMB, measures.tmb_per_mb), (metrics.LAB_MEDIAN_VAF, measures.median_vaf),
+                                 (metrics.LAB_TUMOUR_CONTENT, measures.tumour_content)):
+            if value is not None:
+                histogram.labels(lab, assay).observe(value)
 
     async def _interpret(self, event: VariantsIngested) -> Interpretation:
         interpreter = ResultInterpreter(ResultContext.from_event(event), self.kb, self.oncotree, self.interpret_settings)

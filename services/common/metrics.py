@@ -106,3 +106,40 @@ def set_consumer_lag(lags: dict[tuple[str, int], int]) -> None:
     CONSUMER_LAG.clear()
     for (topic, partition), lag in lags.items():
         CONSUMER_LAG.labels(service, topic, str(partition)).set(max(lag, 0))
+
+
+# --- per lab and assay, for drift (labels: lab and assay only; both bounded, see lab_labels) ---
+LAB_RESULTS = Counter("oncorelay_lab_results_total", "Lab results ingest answered, by lab, assay and receipt status",
+                      ["lab", "assay", "status"])
+LAB_REJECTIONS = Counter("oncorelay_lab_rejections_total", "Rejection reasons of lab results, by lab and reason code",
+                         ["lab", "reason"])
+LAB_RESULT_VARIANTS = Histogram("oncorelay_lab_result_variants", "Variants (ALT alleles) per accepted result",
+                                ["lab", "assay"], buckets=(10, 50, 100, 500, 1000, 5000, 20000, 100000, 1000000))
+LAB_TMB = Histogram("oncorelay_lab_tmb_mutations_per_mb", "TMB oncorelay computed per result",
+                    ["lab", "assay"], buckets=(1, 2, 5, 10, 15, 20, 30, 50, 100))
+LAB_MEDIAN_VAF = Histogram("oncorelay_lab_median_vaf_ratio", "Median allele fraction of a result's tracked variants",
+                           ["lab", "assay"], buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75))
+LAB_TUMOUR_CONTENT = Histogram("oncorelay_lab_tumour_content_ratio", "Tumour cell content the lab reported",
+                               ["lab", "assay"], buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9))
+LAB_INTERPRETED = Counter("oncorelay_lab_interpreted_total", "Results interpreted, by lab, assay and informativeness",
+                          ["lab", "assay", "informative"])
+MAX_LAB_LABELS, MAX_ASSAY_LABELS = 500, 20
+_seen_labs: set[str] = set()
+_seen_assays: dict[str, set[str]] = {}
+
+
+def lab_labels(lab: str | None, assay: str | None) -> tuple[str, str]:
+    """The lab and assay as metric labels: at most MAX_LAB_LABELS labs and MAX_ASSAY_LABELS assays per lab per
+    process (beyond that "other"), so a lab sending ever new names cannot blow up the series."""
+    lab = (lab or "unknown")[:64]
+    if lab not in _seen_labs:
+        if len(_seen_labs) >= MAX_LAB_LABELS:
+            return "other", "other"
+        _seen_labs.add(lab)
+    assays = _seen_assays.setdefault(lab, set())
+    name = (assay or "unknown")[:64]
+    if name not in assays:
+        if len(assays) >= MAX_ASSAY_LABELS:
+            return lab, "other"
+        assays.add(name)
+    return lab, name

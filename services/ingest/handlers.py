@@ -191,6 +191,9 @@ class Ingest:
             "ingested_at": now,
         })
         await self.results.record_head(result.result_id, result.result_version)
+        lab, assay = metrics.lab_labels(result.lab_id, result.assay.name)  # counted once: a repeat returns above
+        metrics.LAB_RESULTS.labels(lab, assay, "accepted").inc()
+        metrics.LAB_RESULT_VARIANTS.labels(lab, assay).observe(count)
         return await self._accept(message, result, count)
 
     async def _store_variants(self, path: Path, result: SequencingResult, key: str) -> tuple[str | None, Document, int]:
@@ -231,7 +234,7 @@ class Ingest:
 
     async def _reject_result(self, message: Message, result: SequencingResult, why: RejectionReason) -> IngestReceipt:
         return await self._reject(
-            message, [why], result.result_id, result.lab_id, result.case_id, result.result_version
+            message, [why], result.result_id, result.lab_id, result.case_id, result.result_version, result.assay.name
         )
 
     async def _reject(
@@ -242,13 +245,18 @@ class Ingest:
         lab_id: str | None,
         case_id: str | None,
         result_version: int | None = None,
+        assay: str | None = None,
     ) -> IngestReceipt:
         now = self.clock()
+        lab, assay_label = metrics.lab_labels(lab_id, assay)
+        metrics.LAB_RESULTS.labels(lab, assay_label, "rejected").inc()
         for item in reasons:
             metrics.MESSAGES_REJECTED.labels(SERVICE, item.code.value).inc()
+            metrics.LAB_REJECTIONS.labels(lab, item.code.value).inc()
         await self.cases.audit_once([Effect(  # once per lab message, however often it is redelivered
             f"rejected:{message.topic}:{message.partition}:{message.offset}", SERVICE, "result_rejected",
-            case_id, None, {"result_id": result_id or message.key, "codes": [r.code.value for r in reasons]},
+            case_id, None, {"result_id": result_id or message.key, "codes": [r.code.value for r in reasons],
+                            "lab_id": lab_id, "assay": assay},
         )])
         await self.publish(topics.LAB_RESULTS_DLQ, message.key or result_id or "", DeadLetter(
             source_topic=message.topic,

@@ -80,7 +80,7 @@ def test_a_plain_gzip_cut_off_in_transfer_gets_a_warning_a_receipt_and_its_own_e
     cut = tmp_path / "cut.vcf.gz"
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     result_id = f"R-FLOW-CUT-{stack.run_id}"
-    run = stack.cli(*_publish_args(cut, "CASE-FLOW-CUT", result_id))
+    run = stack.cli(*_publish_args(cut, "CASE-FLOW-5", result_id))
     assert run.returncode == Exit.REJECTED, run.stderr
     assert "cut off in transfer" in " ".join(run.stderr.split()) and "Aborted" not in run.stderr
     receipt = json.loads(run.stdout)
@@ -88,7 +88,7 @@ def test_a_plain_gzip_cut_off_in_transfer_gets_a_warning_a_receipt_and_its_own_e
     dead = [v for k, v in read_all(stack.env["ONCORELAY_KAFKA_BOOTSTRAP"], topics.LAB_RESULTS_DLQ)
             if k == result_id.encode()]
     assert len(dead) == 1 and dead[0]["reasons"][0]["code"] == "vcf_truncated"
-    no_wait = [a for a in _publish_args(cut, "CASE-FLOW-CUT", f"{result_id}-2") if a != "--wait"]
+    no_wait = [a for a in _publish_args(cut, "CASE-FLOW-5", f"{result_id}-2") if a != "--wait"]
     assert stack.cli(*no_wait).returncode == Exit.DAMAGED_FILE  # published for the record, the file is bad
 
 

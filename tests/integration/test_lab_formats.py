@@ -38,7 +38,7 @@ def _publish(stack, name: str) -> tuple[str, dict]:
 def test_a_vendor_vcf_reaches_the_case_view_with_its_annotations(stack, name):
     case, view = _publish(stack, name)
     result = view["results"][0]
-    assert result["tumor_type"] == "LUAD" and result["genome_build"] == "GRCh37"
+    assert result["result_key"] == f"R-FMT-{name}-{stack.run_id}@1" and "findings" in result
     header = stack.db.results.find_one({"case_id": case})["vcf_header"]
     assert header["annotation"] == ("oncomine" if name == "oncomine" else None)
 
@@ -52,3 +52,14 @@ def test_a_purple_vcf_carries_the_labs_purity_msi_and_tmb_into_the_interpretatio
     result = view["results"][0]
     assert result["tmb"]["lab_reported"] == pytest.approx(13.7188) and result["msi_status"] == "MSS"
     assert any(f["gene"] == "EGFR" and "790" in f["alteration"] for f in result["findings"])
+
+
+def test_labs_report_shows_the_labs_results_per_assay(stack):
+    _publish(stack, "tso500") if not stack.db.results.find_one({"result_id": f"R-FMT-tso500-{stack.run_id}"}) else None
+    run = stack.cli("labs", "report", "LAB01", "--json")
+    assert run.returncode == 0, run.stderr
+    rows = {row["assay"]: row for row in json.loads(run.stdout)}
+    tso500 = rows["TSO500 ctDNA"]
+    assert tso500["accepted"] >= 1 and tso500["median_variants"] > 0 and tso500["median_vaf"] is not None
+    table = stack.cli("labs", "report", "LAB01")
+    assert table.returncode == 0 and "TSO500 ctDNA" in table.stdout

@@ -17,7 +17,7 @@ from services.common.service import CountingSupervisor, consumer_lag
 # Labels that would put patient data (or unbounded ids) into Prometheus.
 FORBIDDEN_LABELS = {"patient", "patient_pseudonym", "patient_id", "case_id", "result_id", "result_key", "alert_id",
                     "specimen_id", "url", "target"}
-UNITS = ("_total", "_seconds", "_bytes", "_messages", "_cases", "_info")  # a count of a thing names the thing
+UNITS = ("_total", "_seconds", "_bytes", "_messages", "_cases", "_variants", "_ratio", "_mutations_per_mb", "_info")  # a count of a thing names the thing
 
 
 def oncorelay_families():

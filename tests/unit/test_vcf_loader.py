@@ -1,6 +1,8 @@
 """The pysam adapter on real files from ../shared/data: what is accepted, what each variant says, and why
 bad files are rejected (reason code plus the record number a lab engineer needs)."""
 
+import gzip
+import shutil
 from collections.abc import Generator
 from pathlib import Path
 
@@ -353,3 +355,16 @@ def test_text_vcf_cut_midline_then_bgzipped_is_still_truncated(tmp_path, shared_
             list(reader.variants())
     assert rejected.value.code == RejectionCode.VCF_TRUNCATED
     assert "record (127)" in rejected.value.message
+
+
+def test_a_plain_gzip_cut_off_in_transfer_is_truncated_and_a_whole_one_is_not_bgzip(tmp_path):
+    whole = tmp_path / "whole.vcf.gz"
+    with gzip.open(Path(__file__).resolve().parents[3] / "shared" / "data" / "pcgr" / "T001-COAD.grch38.vcf.gz") \
+            as source, gzip.open(whole, "wb") as target:
+        shutil.copyfileobj(source, target)
+    cut = tmp_path / "cut.vcf.gz"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    for path, code in ((cut, RejectionCode.VCF_TRUNCATED), (whole, RejectionCode.VCF_NOT_BGZIP)):
+        with pytest.raises(VcfRejected) as rejected, open_vcf(str(path), "GRCh38", 64 * 1024):
+            pass
+        assert rejected.value.code == code

@@ -366,6 +366,12 @@ def _sniff(path: str) -> tuple[str, str | None]:
     if size == 0:
         raise VcfRejected(RejectionCode.VCF_HEADER_INVALID, "the VCF file is empty (0 bytes)")
     if head[:2] == _GZIP_MAGIC:
+        if not _is_bgzf(head) and not _gzip_complete(path):
+            raise VcfRejected(
+                RejectionCode.VCF_TRUNCATED,
+                "the file is a plain-gzip file that ends before its end marker (cut off in transfer?): copy it "
+                "again from the lab, and compress it with `bgzip` (htslib) instead of `gzip`",
+            )
         if not _is_bgzf(head):
             raise VcfRejected(
                 RejectionCode.VCF_NOT_BGZIP,
@@ -495,6 +501,22 @@ def _contigs(header: Any) -> dict[str, int | None]:
             if "ID" in fields:
                 contigs[fields["ID"]] = _int(fields.get("length"))
     return contigs
+
+
+def _gzip_complete(path: str) -> bool:
+    """Whether a (plain) gzip file decompresses to its end marker; read in chunks, nothing kept."""
+    inflate = zlib.decompressobj(wbits=31)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            try:
+                inflate.decompress(chunk, 1 << 16)
+                while inflate.unconsumed_tail:
+                    inflate.decompress(inflate.unconsumed_tail, 1 << 16)
+            except zlib.error:
+                return False
+            if inflate.eof:
+                return True
+    return inflate.eof
 
 
 def _annotation_field(infos: dict[str, Any]) -> tuple[str | None, ann.AnnotationFormat | None]:
