@@ -16,6 +16,7 @@ from oncorelay import cli_notify
 from oncorelay.cli_clinical import case_group, kb_group, rules_group
 from oncorelay.cli_evaluate import evaluate_command
 from oncorelay.cli_labs import labs_group
+from oncorelay.cli_results import results_group
 from oncorelay.exits import Exit, help_text
 from oncorelay.labclient import DamagedFile, ReceiptWatcher, ResultMetadata, as_bgzf, build_result, publish
 from oncorelay.purple import purity_file_beside, purity_summary
@@ -178,6 +179,7 @@ main.add_command(rules_group)
 main.add_command(case_group)
 main.add_command(case_group, "cases")
 main.add_command(labs_group)
+main.add_command(results_group)
 main.add_command(evaluate_command)
 for command in cli_notify.COMMANDS:
     main.add_command(command)

@@ -18,6 +18,7 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
     "deliveries": [([("alert_id", 1)], {})],
     "kb_records": [([("kb_version", 1)], {})],
     "patient_specimens": [([("patient_pseudonym", 1), ("collected_on", 1)], {})],
+    "receipts": [([("lab_id", 1), ("received_at", -1)], {}), ([("result_id", 1)], {})],
 }
 
 

@@ -229,8 +229,14 @@ class Ingest:
             variant_count=count,
             received_at=self.clock(),
         )
-        await self.publish(self._receipts_topic(message), result.result_id, receipt)
+        await self._send(message, f"{result.result_id}@{result.result_version}", receipt)
         return receipt
+
+    async def _send(self, message: Message, key: str, receipt: IngestReceipt) -> None:
+        """Keep the receipt (for `oncorelay results`) and send it to the lab: stored first, so a crash between
+        the two leaves it sent at the redelivery, never sent but unknown."""
+        await self.results.save_receipt(key, receipt.model_dump(mode="json") | {"received_at": receipt.received_at})
+        await self.publish(self._receipts_topic(message), receipt.result_id, receipt)
 
     async def _reject_result(self, message: Message, result: SequencingResult, why: RejectionReason) -> IngestReceipt:
         return await self._reject(
@@ -280,7 +286,9 @@ class Ingest:
             message=f"Rejected result {receipt_id}: {reasons[0].message}",
             received_at=now,
         )
-        await self.publish(self._receipts_topic(message), receipt_id, receipt)
+        key = f"{receipt_id}@{result_version}" if result_id and result_version else \
+            f"{message.topic}:{message.partition}:{message.offset}"
+        await self._send(message, key, receipt)
         log.warning(
             "result rejected",
             extra={"result_id": receipt_id, "reasons": [r.code.value for r in reasons]},

@@ -46,6 +46,18 @@ class ResultStore(Protocol):
         """Delete raw payloads stored before `cutoff`; how many were deleted."""
         ...
 
+    async def save_receipt(self, key: str, document: Document) -> None:
+        """Store (or replace, when a repeat re-sends it) the receipt of one lab message under `key`."""
+        ...
+
+    async def receipts(self, lab_id: str, status: str | None = None, limit: int = 50) -> list[Document]:
+        """The lab's receipts, newest first (only `status` when given)."""
+        ...
+
+    async def receipts_of(self, result_id: str) -> list[Document]:
+        """Every receipt of one result id, oldest first."""
+        ...
+
 
 class LabRegistry(Protocol):
     """Registered labs as ingest sees them."""

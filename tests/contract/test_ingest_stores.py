@@ -54,3 +54,15 @@ async def test_payloads_are_kept_until_their_retention_runs_out(results, tmp_pat
     assert await results.delete_payloads_stored_before(datetime.now(UTC) - timedelta(days=1)) == 0
     assert await results.delete_payloads_stored_before(datetime.now(UTC) + timedelta(days=400)) == 1
     assert await results.delete_payloads_stored_before(datetime.now(UTC) + timedelta(days=400)) == 0
+
+
+async def test_receipts_are_kept_per_message_and_listed_per_lab(results):
+    stamp = datetime.now(UTC)
+    for n, (lab, status) in enumerate((("LAB01", "accepted"), ("LAB01", "rejected"), ("LAB02", "rejected"))):
+        await results.save_receipt(f"R-{n}@1", {"result_id": f"R-{n}", "lab_id": lab, "status": status,
+                                                "received_at": stamp + timedelta(seconds=n)})
+    await results.save_receipt("R-1@1", {"result_id": "R-1", "lab_id": "LAB01", "status": "rejected",
+                                         "received_at": stamp + timedelta(seconds=1)})  # re-sent: replaced
+    assert [r["result_id"] for r in await results.receipts("LAB01")] == ["R-1", "R-0"]
+    assert [r["result_id"] for r in await results.receipts("LAB01", "rejected")] == ["R-1"]
+    assert [r["lab_id"] for r in await results.receipts_of("R-2")] == ["LAB02"]

@@ -27,6 +27,7 @@ class FakeResultStore:
         self.heads: dict[str, int] = {}
         self.chunks: dict[tuple[str, int], tuple[str, bytes]] = {}
         self.payloads: dict[str, tuple[bytes, datetime]] = {}
+        self.receipts_by_key: dict[str, Document] = {}
 
     async def latest_result(self, result_id: str) -> Document | None:
         version = self.heads.get(result_id)
@@ -55,6 +56,19 @@ class FakeResultStore:
     async def save_result(self, key: str, document: Document) -> None:
         self.faults.write("results")
         self.results[key] = {"_id": key, **copy.deepcopy(document)}
+
+    async def save_receipt(self, key: str, document: Document) -> None:
+        self.faults.write("receipts")
+        self.receipts_by_key[key] = {"_id": key, **copy.deepcopy(document)}
+
+    async def receipts(self, lab_id: str, status: str | None = None, limit: int = 50) -> list[Document]:
+        found = [r for r in self.receipts_by_key.values() if r.get("lab_id") == lab_id
+                 and (status is None or r["status"] == status)]
+        return copy.deepcopy(sorted(found, key=lambda r: r["received_at"], reverse=True)[:limit])
+
+    async def receipts_of(self, result_id: str) -> list[Document]:
+        found = [r for r in self.receipts_by_key.values() if r.get("result_id") == result_id]
+        return copy.deepcopy(sorted(found, key=lambda r: r["received_at"]))
 
     async def delete_payloads_stored_before(self, cutoff: datetime) -> int:
         expired = [key for key, (_, stored_at) in self.payloads.items() if stored_at < cutoff]

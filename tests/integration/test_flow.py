@@ -88,6 +88,13 @@ def test_a_plain_gzip_cut_off_in_transfer_gets_a_warning_a_receipt_and_its_own_e
     dead = [v for k, v in read_all(stack.env["ONCORELAY_KAFKA_BOOTSTRAP"], topics.LAB_RESULTS_DLQ)
             if k == result_id.encode()]
     assert len(dead) == 1 and dead[0]["reasons"][0]["code"] == "vcf_truncated"
+    listed = stack.cli("results", "list", "--lab", "LAB01", "--status", "rejected", "--json")
+    assert listed.returncode == 0, listed.stderr
+    mine = [r for r in json.loads(listed.stdout) if r["result_id"] == result_id]
+    assert [r["code"] for r in mine[0]["reasons"]] == ["vcf_truncated"] and mine[0]["status"] == "rejected"
+    shown = stack.cli("results", "show", result_id)
+    assert shown.returncode == 0 and json.loads(shown.stdout)[0]["reasons"][0]["code"] == "vcf_truncated"
+    assert stack.cli("results", "show", "NO-SUCH-RESULT").returncode == 1
     no_wait = [a for a in _publish_args(cut, "CASE-FLOW-5", f"{result_id}-2") if a != "--wait"]
     assert stack.cli(*no_wait).returncode == Exit.DAMAGED_FILE  # published for the record, the file is bad
 

@@ -64,6 +64,16 @@ class MongoResultStore:
         """Store (or replace) the accepted result `key`."""
         await self.db.results.replace_one({"_id": key}, document, upsert=True)
 
+    async def save_receipt(self, key: str, document: dict) -> None:
+        await self.db.receipts.replace_one({"_id": key}, document, upsert=True)
+
+    async def receipts(self, lab_id: str, status: str | None = None, limit: int = 50) -> list[dict]:
+        query = {"lab_id": lab_id, **({"status": status} if status else {})}
+        return [d async for d in self.db.receipts.find(query).sort("received_at", -1).limit(limit)]
+
+    async def receipts_of(self, result_id: str) -> list[dict]:
+        return [d async for d in self.db.receipts.find({"result_id": result_id}).sort("received_at", 1)]
+
     async def delete_payloads_stored_before(self, cutoff: datetime) -> int:
         """Delete raw payloads stored before `cutoff`; returns how many were deleted."""
         return (await self.db.vcf_payloads.delete_many({"stored_at": {"$lt": cutoff}})).deleted_count
