@@ -63,5 +63,5 @@ def test_labs_report_shows_the_labs_results_per_assay(stack):
     tso500 = rows["TSO500 ctDNA"]
     assert tso500["accepted"] >= 1 and tso500["median_variants"] > 0
     assert {"median_tmb_per_mb", "median_vaf", "non_informative_share", "top_reasons"} <= set(tso500)
-    table = stack.cli("labs", "report", "LAB01")
+    table = stack.cli("labs", "report", "LAB01", COLUMNS="220")  # wide enough that no assay name wraps
     assert table.returncode == 0 and "TSO500 ctDNA" in table.stdout
