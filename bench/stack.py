@@ -58,6 +58,7 @@ class BenchStack:
             "ONCORELAY_WEBHOOK_URLS": self.webhook_url,
             "ONCORELAY_WEBHOOK_SECRET": "bench-secret",
             "ONCORELAY_NOTIFY_API_PORT": os.environ.get("ONCORELAY_BENCH_NOTIFY_API_PORT", "48104"),
+            "ONCORELAY_INGEST_API_PORT": os.environ.get("ONCORELAY_BENCH_INGEST_API_PORT", "48105"),
             **{f"ONCORELAY_{name.upper()}_PORT": str(port) for name, port in self.service_ports.items()},
         })
         return env

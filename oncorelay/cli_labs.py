@@ -24,6 +24,7 @@ from services.common import packed
 from services.common.adapters.case_record import MongoCaseRecord
 from services.common.kafka_acls import lab_acls
 from services.common.labs import find_lab, list_labs, remove_lab, save_lab
+from services.ingest.adapters.lab_tokens import MongoLabTokens
 
 
 def _source(prefix: str) -> str:
@@ -68,6 +69,21 @@ def create_lab(lab_id: str, sites, any_site: bool, principal, sources, name: str
 def list_command() -> None:
     """Every registered lab with its hospitals, principal and reference sources."""
     click.echo(json.dumps([lab.model_dump() for lab in run_with_db(list_labs)], indent=2))
+
+
+@labs_group.command("token")
+@click.argument("lab_id")
+@click.option("--label", default="", help="What the token is for (e.g. the pipeline host).")
+def token_command(lab_id: str, label: str) -> None:
+    """Issue an API token for a lab's HTTP publishing (printed once; only its hash is stored)."""
+
+    async def issue(db):
+        if await find_lab(db, lab_id) is None:
+            raise click.ClickException(f"no registered lab {lab_id}; `oncorelay labs create` first")
+        return await MongoLabTokens(db).issue(lab_id, label)
+
+    click.echo(json.dumps({"lab_id": lab_id, "token": run_with_db(issue)}))
+    click.echo("Keep the token now: it cannot be shown again.", err=True)
 
 
 @labs_group.command("report")

@@ -1,7 +1,8 @@
 """The ingest service, wiring only: a faust agent on oncorelay.lab.results.v1 and the own results topics of the
-labs in ONCORELAY_LAB_TOPICS, handing each record to services.ingest.handlers.Ingest, and the payload retention
-timer. The database client and the handlers are built at start-up (the first task or agent to run), not import."""
+labs in ONCORELAY_LAB_TOPICS, handing each record to services.ingest.handlers.Ingest, the payload retention
+timer, and the lab-facing HTTP door (services.ingest.entrypoints.lab_api). The database client and the handlers are built at start-up (the first task or agent to run), not import."""
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from functools import cache, partial
@@ -17,9 +18,11 @@ from services.common.mongo import connect, database, ensure_indexes
 from services.common.runtime import TRANSIENT_ERRORS, Health, declare_topics, publisher, until_done, utc_now
 from services.common.service import add_ops_pages, create_app
 from services.common.settings import load_settings
+from services.ingest.adapters.lab_tokens import MongoLabTokens
 from services.ingest.adapters.result_store import MongoResultStore
 from services.ingest.adapters.vcf_files import LocalVcfFiles, PysamVcfReader
-from services.ingest.handlers import SERVICE, Ingest, Message, PayloadRetention
+from services.ingest.entrypoints.lab_api import LabApi, serve
+from services.ingest.handlers import SERVICE, Ingest, LabSubmissions, Message, PayloadRetention
 
 log = logging.getLogger("oncorelay.ingest")
 
@@ -38,18 +41,20 @@ class Wiring:
     ingest: Ingest
     retention: PayloadRetention
     attempts: Attempts
+    lab_api: LabApi
 
 
 @cache
 def wiring() -> Wiring:
     """Build the clients and handlers once, when the worker first needs them."""
     db = database(connect(settings), settings)
-    results, cases = MongoResultStore(db), MongoCaseRecord(db)
-    ingest = Ingest(results=results, labs=LabDirectory(db), cases=cases, files=LocalVcfFiles(settings),
-                    reader=PysamVcfReader(settings), publish=publisher(app, SERVICE), settings=settings,
+    results, cases, labs, publish = MongoResultStore(db), MongoCaseRecord(db), LabDirectory(db), publisher(app, SERVICE)
+    ingest = Ingest(results=results, labs=labs, cases=cases, files=LocalVcfFiles(settings),
+                    reader=PysamVcfReader(settings), publish=publish, settings=settings,
                     clock=utc_now, transient_errors=TRANSIENT_ERRORS)
+    lab_api = LabApi(LabSubmissions(MongoLabTokens(db), labs, results, publish, settings), settings)
     return Wiring(db, ingest, PayloadRetention(results, cases, utc_now),
-                  Attempts(MongoAttemptStore(db), SERVICE, settings.max_message_attempts))
+                  Attempts(MongoAttemptStore(db), SERVICE, settings.max_message_attempts), lab_api)
 
 
 add_ops_pages(app, lambda: wiring().db, health)
@@ -61,6 +66,23 @@ async def prepare() -> None:
     await declare_topics(app, [topic(lab_id) for lab_id in own_topic_labs
                                for topic in (topics.lab_results, topics.lab_receipts)])
     await until_done(lambda: ensure_indexes(wiring().db), health, "creating indexes")
+
+
+@app.task
+async def lab_http_door() -> None:
+    """The lab-facing HTTP door on ONCORELAY_INGEST_API_PORT (a taken port is said and retried)."""
+    while True:
+        try:
+            runner = await serve(wiring().lab_api, settings.bind_host, settings.ingest_api_port)
+            break
+        except OSError as error:
+            log.error("lab API cannot listen on %s:%s (%s); retrying in 5 s", settings.bind_host,
+                      settings.ingest_api_port, error.strerror)
+            await asyncio.sleep(5)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
 
 
 @app.timer(settings.payload_retention_check_s)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from contracts import topics
 from contracts.events import (
     DeadLetter,
@@ -35,7 +37,7 @@ from services.common.settings import Settings
 from services.ingest.domain.admission import admit, channel_problem
 from services.ingest.domain.lab_message import Intake, read_message
 from services.ingest.domain.rejection import VcfRejected
-from services.ingest.ports import Document, LabRegistry, ResultStore, VcfFiles, VcfReader
+from services.ingest.ports import Document, LabRegistry, LabTokens, ResultStore, VcfFiles, VcfReader
 
 log = logging.getLogger("oncorelay.ingest")
 
@@ -325,3 +327,54 @@ class PayloadRetention:
                                     "retention_days": retention_days})
             log.info("expired raw VCF payloads deleted", extra={"count": deleted})
         return deleted
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the lab-facing HTTP door answers: a status and a JSON body."""
+
+    status: int
+    body: Document
+
+
+class LabSubmissions:
+    """The HTTP door's use cases: a lab publishes a SequencingResult as its own lab only, and reads only its own
+    results' receipts (services.ingest.entrypoints.lab_api)."""
+
+    def __init__(self, tokens: LabTokens, labs: LabRegistry, results: ResultStore, publish: Publish,
+                 settings: Settings) -> None:
+        self.tokens = tokens
+        self.labs = labs
+        self.results = results
+        self.publish = publish
+        self.settings = settings
+
+    async def lab_of(self, token: str) -> str | None:
+        return await self.tokens.lab_of(token)
+
+    async def submit(self, lab_id: str, body: bytes) -> Answer:
+        """Validate and publish one result to the lab's results topic; 202 with where its receipt will be."""
+        try:
+            result = SequencingResult.model_validate_json(body)
+        except ValidationError as error:
+            return Answer(422, {"error": "invalid_result", "message": "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in error.errors()[:10])})
+        if result.lab_id != lab_id:
+            return Answer(403, {"error": "lab_mismatch", "message": f"this token belongs to {lab_id}; a result of "
+                                f"{result.lab_id} must be published with that lab's token"})
+        if await self.labs.get(lab_id) is None:
+            return Answer(403, {"error": "unknown_lab", "message": f"{lab_id} is not registered with this network"})
+        topic = topics.lab_results(lab_id) if lab_id in self.settings.own_topic_labs() else topics.LAB_RESULTS
+        await self.publish(topic, result.result_id, result)
+        return Answer(202, {"status": "queued", "result_id": result.result_id, "result_version": result.result_version,
+                            "receipt": f"/api/v1/results/{result.result_id}"})
+
+    async def receipts(self, lab_id: str, result_id: str) -> Answer:
+        """The receipts of one of the lab's results (another lab's answer 404, as if they did not exist)."""
+        own = [r for r in await self.results.receipts_of(result_id) if r.get("lab_id") == lab_id]
+        if not own:
+            return Answer(404, {"error": "not_found", "message": "no such result of your lab (yet: a receipt "
+                                "follows within seconds of publishing)"})
+        latest = own[-1]
+        return Answer(200, {"result_id": result_id, "status": latest["status"],
+                            "receipts": [{k: v for k, v in r.items() if k != "_id"} for r in own]})

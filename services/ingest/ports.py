@@ -92,3 +92,15 @@ class VcfReader(Protocol):
     def open(self, path: Path, result: SequencingResult) -> AbstractAsyncContextManager[ParsedVcf]:
         """The parsed VCF while the context is open (raises VcfRejected for a file that breaks a limit)."""
         ...
+
+
+class LabTokens(Protocol):
+    """Labs' API tokens for the HTTP door (only the sha256 of a token is kept)."""
+
+    async def issue(self, lab_id: str, label: str = "") -> str:
+        """A new token of the lab, returned once."""
+        ...
+
+    async def lab_of(self, token: str) -> str | None:
+        """The lab a token belongs to; None for an unknown or revoked one."""
+        ...

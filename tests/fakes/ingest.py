@@ -132,3 +132,18 @@ class FakeVcfReader:
         assert path.is_file(), "the handler opens the file it materialised"
         self.opened.append(path)
         yield FakeParsedVcf(self.batches, self.reject_after)
+
+
+class FakeLabTokens:
+    """The LabTokens port: tokens a test issues, by value."""
+
+    def __init__(self) -> None:
+        self.tokens: dict[str, str] = {}
+
+    async def issue(self, lab_id: str, label: str = "") -> str:
+        token = f"orl_lab_test_{len(self.tokens)}_{lab_id}"
+        self.tokens[token] = lab_id
+        return token
+
+    async def lab_of(self, token: str) -> str | None:
+        return self.tokens.get(token)

@@ -43,6 +43,8 @@ class ServiceProcesses:
             self.env[f"ONCORELAY_{name.upper()}_PORT"] = str(port)
         self.env.setdefault("ONCORELAY_NOTIFY_API_PORT", str(free_port()))
         self.api_port = int(self.env["ONCORELAY_NOTIFY_API_PORT"])
+        self.env.setdefault("ONCORELAY_INGEST_API_PORT", str(free_port()))
+        self.lab_api_port = int(self.env["ONCORELAY_INGEST_API_PORT"])
         self.processes: dict[str, subprocess.Popen] = {}
 
     def url(self, name: str, path: str) -> str:
