@@ -3,6 +3,7 @@ Kafka client. Every request carries `Authorization: Bearer <lab token>` (`oncore
 
 POST /api/v1/results            a SequencingResult as JSON: published to the lab's results topic, 202
 GET  /api/v1/results/{result_id} the result's status and receipts (only the lab's own; others answer 404)
+GET  /api/v1/openapi.json        this API as OpenAPI 3.1 (services.ingest.entrypoints.openapi; no token needed)
 
 Errors are JSON {"error": code, "message": ...}: 401 without a valid token, 403 a result of another lab, 413 a
 body over the limit, 415 not application/json, 422 not a valid result, 429 over the token's rate (Retry-After).
@@ -18,10 +19,12 @@ from aiohttp import web
 
 from services.common.settings import Settings
 from services.ingest.domain.rate_limit import TokenBuckets
+from services.ingest.entrypoints.openapi import document
 from services.ingest.handlers import MAX_MESSAGE_BYTES, Answer, LabSubmissions
 
 log = logging.getLogger("oncorelay.ingest.api")
 LAB = web.RequestKey("lab", str)
+OPENAPI_PATH = "/api/v1/openapi.json"
 
 
 def answer(status: int, body: dict, headers: dict[str, str] | None = None) -> web.Response:
@@ -35,10 +38,12 @@ class LabApi:
         self.submissions = submissions
         self.buckets = TokenBuckets(settings.lab_api_rate_per_s, settings.lab_api_burst)
         self.clock = clock
+        self.document = document()
 
     def application(self) -> web.Application:
         app = web.Application(middlewares=[self.errors, self.authenticate], client_max_size=MAX_MESSAGE_BYTES)
-        app.add_routes([web.post("/api/v1/results", self.submit), web.get("/api/v1/results/{result_id}", self.status)])
+        app.add_routes([web.post("/api/v1/results", self.submit), web.get("/api/v1/results/{result_id}", self.status),
+                        web.get(OPENAPI_PATH, self.openapi)])
         return app
 
     @web.middleware
@@ -56,6 +61,8 @@ class LabApi:
 
     @web.middleware
     async def authenticate(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]):
+        if request.path == OPENAPI_PATH:
+            return await handler(request)  # the contract is public
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         token = token.strip()
         lab = None
@@ -82,6 +89,9 @@ class LabApi:
         if len(result_id) > 128 or not result_id.isprintable():
             return answer(404, {"error": "not_found", "message": "no such result of your lab"})
         return self._reply(await self.submissions.receipts(request[LAB], result_id))
+
+    async def openapi(self, request: web.Request) -> web.Response:
+        return answer(200, self.document)
 
     @staticmethod
     def _reply(outcome: Answer) -> web.Response:

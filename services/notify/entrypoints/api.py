@@ -14,6 +14,7 @@ GET  /api/v1/cases/{case_id}                                 read   (findings, t
 GET  /api/v1/cases/{case_id}/fhir                            read   (FHIR R4 Bundle, Genomics Reporting IG)
 GET  /api/v1/stream   (Server-Sent Events; Last-Event-ID)    read
 GET|POST /api/v1/subscriptions, DELETE /api/v1/subscriptions/{id}   subscriptions
+GET  /api/v1/openapi.json    (no token)  this API as OpenAPI 3.1 (services.notify.entrypoints.openapi)
 
 Every error is JSON {"error": code, "message": ...} with a 4xx status: an unknown path or method, a
 body that is not application/json or too large, a malformed token, id or Last-Event-ID.
@@ -35,6 +36,7 @@ from services.notify.domain.review import REVIEW_STATUSES
 from services.notify.domain.routing import public_subscription
 from services.notify.domain.summary import case_summary
 from services.notify.domain.tokens import bearer_token
+from services.notify.entrypoints.openapi import document
 from services.notify.entrypoints.pages import Workspace as Pages
 from services.notify.handlers import subscriptions
 from services.notify.handlers.review import AcknowledgeInput, DecisionDraft, FollowUpInput, Review
@@ -52,6 +54,7 @@ log = logging.getLogger("oncorelay.notify.api")
 HIDDEN_ALERT_FIELDS = ("payload", "routed")
 MAX_ID_LENGTH = 256
 JSON_TYPES = ("application/json",)
+OPENAPI_PATH = "/api/v1/openapi.json"
 
 
 def _default(value):
@@ -100,6 +103,7 @@ class ClinicianApi:
         self.stream_signal = stream_signal
         self.destination_problem = destination_problem  # a team's webhook URL checked before it is stored
         self.pages: Pages | None = None  # the MTB workspace, served beside the API (set by the wiring)
+        self.document = document()
 
     def application(self) -> web.Application:
         middlewares = [self.json_errors, self.authenticate] + ([self.pages.sessions] if self.pages else [])
@@ -117,6 +121,7 @@ class ClinicianApi:
             web.get("/api/v1/subscriptions", self.list_subscriptions),
             web.post("/api/v1/subscriptions", self.add_subscription),
             web.delete("/api/v1/subscriptions/{subscription_id}", self.remove_subscription),
+            web.get(OPENAPI_PATH, self.openapi),
         ])
         if self.pages:
             self.pages.add_routes(app)
@@ -144,6 +149,8 @@ class ClinicianApi:
     async def authenticate(self, request: web.Request, handler):
         if self.pages and not request.path.startswith("/api/"):
             return await handler(request)  # a workspace page: its session is checked by Pages.sessions
+        if request.path == OPENAPI_PATH:
+            return await handler(request)  # the contract is public
         route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unknown"
         token = bearer_token(request.headers.get("Authorization"))
         found = await self.directory.authenticate(token) if token else None
@@ -271,6 +278,9 @@ class ClinicianApi:
         if docs is None:
             return problem(404, "not_found", "no such case for your team")
         return reply(case_bundle(docs), content_type="application/fhir+json")
+
+    async def openapi(self, request: web.Request) -> web.Response:
+        return reply(self.document)
 
     async def list_subscriptions(self, request: web.Request) -> web.Response:
         if denied := self.lacks(request, "subscriptions"):
