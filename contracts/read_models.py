@@ -54,26 +54,31 @@ class StoredSpecimen(BaseModel):
     lod_vaf: float | None = None
 
 
-class StoredInterpretation(BaseModel):
-    """The unpacked `interpretation` of a stored interpretation document, as far as notify reads it (the case
-    page shows TMB, MSI, germline flags, QC, versions and the specimen; each is left out when absent)."""
+class InterpretationFacts(BaseModel):
+    """What an interpretation says beside its findings, as the case page shows it (each left out when absent):
+    read from the stored interpretation and carried unchanged into its summary."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     result_key: str
     result_version: int
     tumor_type: str
-    findings: list[StoredFinding]
-    signature_findings: list[StoredFinding] = Field(default_factory=list)
     vus_count: int | None = None
     tmb: dict[str, Any] | None = None
     msi_status: str | None = None
     germline_flags: list[dict[str, Any]] = Field(default_factory=list)
     qc: dict[str, Any] | None = None
     longitudinal_events: list[dict[str, Any]] = Field(default_factory=list)
-    current_specimen: StoredSpecimen | None = None
     kb_version: str | None = None
     ruleset_version: str | None = None
+
+
+class StoredInterpretation(InterpretationFacts):
+    """The unpacked `interpretation` of a stored interpretation document, as far as notify reads it."""
+
+    findings: list[StoredFinding]
+    signature_findings: list[StoredFinding] = Field(default_factory=list)
+    current_specimen: StoredSpecimen | None = None
 
 
 class StoredInterpretationDocument(BaseModel):
@@ -120,39 +125,25 @@ class FindingView(BaseModel):
         return self.model_dump(exclude_unset=True)
 
 
-class InterpretationSummary(BaseModel):
-    """A stored interpretation as notify's case summary and FHIR export read it: its ids and its reportable
-    findings (contracts.findings.reportable), signature findings (TMB, MSI) first."""
+class InterpretationSummary(InterpretationFacts):
+    """A stored interpretation as notify's case summary and FHIR export read it: its ids, its facts and its
+    reportable findings (contracts.findings.reportable), signature findings (TMB, MSI) first."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
     id: str = Field(alias="_id")
     case_id: str
-    result_key: str
-    result_version: int
-    tumor_type: str
     annotated_at: datetime | None
     findings: list[FindingView]
-    vus_count: int | None = None
-    tmb: dict[str, Any] | None = None
-    msi_status: str | None = None
-    germline_flags: list[dict[str, Any]] = Field(default_factory=list)
-    qc: dict[str, Any] | None = None
-    longitudinal_events: list[dict[str, Any]] = Field(default_factory=list)
     specimen: StoredSpecimen | None = None
-    kb_version: str | None = None
-    ruleset_version: str | None = None
 
     @classmethod
     def of(cls, document: StoredInterpretationDocument, body: StoredInterpretation) -> "InterpretationSummary":
         findings = [FindingView.of(f) for f in body.signature_findings + body.findings if reportable(f.model_dump())]
-        return cls.model_validate({"_id": document.id, "case_id": document.case_id, "result_key": body.result_key,
-                                   "result_version": body.result_version, "tumor_type": body.tumor_type,
+        facts = {name: getattr(body, name) for name in InterpretationFacts.model_fields}
+        return cls.model_validate({**facts, "_id": document.id, "case_id": document.case_id,
                                    "annotated_at": document.annotated_at, "findings": findings,
-                                   "vus_count": body.vus_count, "tmb": body.tmb, "msi_status": body.msi_status,
-                                   "germline_flags": body.germline_flags, "qc": body.qc,
-                                   "longitudinal_events": body.longitudinal_events, "specimen": body.current_specimen,
-                                   "kb_version": body.kb_version, "ruleset_version": body.ruleset_version})
+                                   "specimen": body.current_specimen})
 
     def view(self) -> dict[str, Any]:
         """The summary as a dict ({_id, case_id, ..., findings}) for services.notify.domain.summary and fhir."""

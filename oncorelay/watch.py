@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aiokafka.errors import KafkaError
-from pydantic import ValidationError
 
 from contracts.events import IngestReceipt, RejectionReason
 from contracts.reasons import RejectionCode
@@ -121,41 +120,54 @@ async def watch_folder(
         await asyncio.sleep(interval_s)
 
 
-def _unpublishable(vcf: Path, sidecar: Path) -> tuple[RejectionCode, str] | None:
-    """Why a VCF and its sidecar cannot be published at all (a reason code and what to do); None when they can."""
+Refusal = tuple[RejectionCode, str]
+
+
+def _metadata(vcf: Path, sidecar: Path) -> tuple[ResultMetadata | None, Refusal | None]:
+    """The sidecar's metadata, or why the pair cannot be published at all (a reason code and what to do)."""
     try:
         problem = content_problem(vcf)
         if problem:
-            return RejectionCode.VCF_HEADER_INVALID, f"{problem}; export the VCF again"
-        build_result(ResultMetadata.from_sidecar(sidecar), vcf)
+            return None, (RejectionCode.VCF_HEADER_INVALID, f"{problem}; export the VCF again")
+        return ResultMetadata.from_sidecar(sidecar), None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        return RejectionCode.MALFORMED_JSON, f"{sidecar.name} is not JSON ({error}); fix it and drop both files again"
+        return None, (RejectionCode.MALFORMED_JSON, f"{sidecar.name} is not JSON ({error}); fix it and drop both "
+                      "files again")
     except (KeyError, TypeError) as error:
-        return (RejectionCode.SCHEMA_VIOLATION, f"{sidecar.name} lacks or misnames a field ({error}); the names are "
-                "those of `oncorelay publish --help`, e.g. lab, case, patient, specimen_id")
-    except (ValidationError, ValueError) as error:
-        return RejectionCode.SCHEMA_VIOLATION, f"{sidecar.name} is not a valid result: {error}"
-    except OSError:
-        return None  # unreadable for now: told (and retried) below
-    return None
+        return None, (RejectionCode.SCHEMA_VIOLATION, f"{sidecar.name} lacks or misnames a field ({error}); the "
+                      "names are those of `oncorelay publish --help`, e.g. lab, case, patient, specimen_id")
+    except ValueError as error:
+        return None, _invalid(sidecar, error)
+
+
+def _invalid(sidecar: Path, error: ValueError) -> Refusal:
+    return RejectionCode.SCHEMA_VIOLATION, f"{sidecar.name} is not a valid result: {error}"
 
 
 async def _publish_pair(settings, folder, vcf, sidecar, spool, timeout_s, report) -> int:
     stem = _stem(vcf)
-    refused = _unpublishable(vcf, sidecar)
-    if refused is not None:
+    meta, refused = _metadata(vcf, sidecar)
+    result = None
+    if meta is not None:
+        try:
+            bgzf = as_bgzf(vcf, spool)
+        except DamagedFile as error:  # published as it is: ingest's receipt gives the reason
+            report(f"[yellow]{error}: published as it is, for the record[/yellow]")
+            bgzf = vcf
+        except OSError as error:
+            report(f"[red]cannot read {vcf.name}: {error.strerror or error}[/red] (the files stay here)")
+            return 0
+        try:
+            result = build_result(meta, bgzf)
+        except ValueError as error:  # pydantic's ValidationError is one: the sidecar's values break the contract
+            refused = _invalid(sidecar, error)
+            if bgzf != vcf:
+                bgzf.unlink(missing_ok=True)
+    if result is None:
+        assert refused is not None
         _move([vcf, sidecar], folder / "rejected", local_receipt(stem, *refused), stem)
         report(f"[red]{vcf.name}: {refused[1]} -> rejected/[/red]")
         return 1
-    try:
-        bgzf = as_bgzf(vcf, spool)
-    except DamagedFile as error:  # published as it is: ingest's receipt gives the reason
-        report(f"[yellow]{error}: published as it is, for the record[/yellow]")
-        bgzf = vcf
-    except OSError as error:
-        report(f"[red]cannot read {vcf.name}: {error.strerror or error}[/red] (the files stay here)")
-        return 0
-    result = build_result(ResultMetadata.from_sidecar(sidecar), bgzf)
     watcher = ReceiptWatcher(settings, result.lab_id)
     try:
         await watcher.start()

@@ -483,12 +483,12 @@ class MongoCaseViews:
     async def board_data(self, site_ids: list[str]) -> tuple[list[dict], list[dict], list[dict]]:
         cases = [d async for d in self.db.cases.find({"treating_site": {"$in": site_ids}},
                                                       {"timeline.stage": 1, "timeline.at": 1, "treating_site": 1})]
-        decisions = [d async for d in self.db.decisions.find({}, {"case_id": 1, "outcome": 1})]
+        ids = [c["_id"] for c in cases]
+        decisions = [d async for d in self.db.decisions.find({"case_id": {"$in": ids}}, {"case_id": 1, "outcome": 1})]
         followups = [d async for d in self.db.followups.find({"treating_site": {"$in": site_ids},
                                                                "status": "answered"},
                                                               {"case_id": 1, "therapy_started": 1})]
-        ids = {c["_id"] for c in cases}
-        return cases, [d for d in decisions if d["case_id"] in ids], followups
+        return cases, decisions, followups
 
     async def network_memory(self, tumor_type: str) -> tuple[list[dict], list[dict]]:
         alerts = [d async for d in self.db.alerts.find({"tumor_type": tumor_type},

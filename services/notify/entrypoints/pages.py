@@ -244,13 +244,18 @@ class Workspace:
                          can_ack="ack" in scopes, can_decide="decide" in scopes and bool(member),
                          notice=NOTICES.get(request.query.get("notice", "")), problem=problem)
 
-    async def _alert_of_case(self, request: web.Request) -> tuple[WorkspaceSession, str] | web.Response:
-        """The session and alert id of a POST on a case's alert, or the page to answer with."""
+    async def _alert_of_case(self, request: web.Request, scope: str,
+                             may_not: str) -> tuple[WorkspaceSession, str] | web.Response:
+        """The session and alert id of a POST on one of the case's alerts by a token with `scope`, or the page to
+        answer with (not found; or `may_not` when the token lacks the scope)."""
         session: WorkspaceSession = request[SESSION]
         case_id, alert_id = request.match_info["case_id"], request.match_info["alert_id"]
         alert = await self.review.visible_alert(session.principal.team, alert_id)
-        if alert is None or alert["case_id"] != case_id or await self._case_docs(session, case_id) is None:
+        site = await self.cases.case_site(case_id)
+        if alert is None or alert["case_id"] != case_id or site is None or not session.principal.team.serves(site):
             return self.not_found(session)
+        if scope not in session.principal.scopes:
+            return await self.case(request, f"Your token cannot {may_not} (it lacks the '{scope}' scope).", 403)
         return session, alert_id
 
     async def _after(self, request: web.Request, outcome: Outcome, notice: str) -> web.Response:
@@ -262,12 +267,10 @@ class Workspace:
         return await self.case(request, outcome.message, status)
 
     async def acknowledge(self, request: web.Request) -> web.Response:
-        found = await self._alert_of_case(request)
+        found = await self._alert_of_case(request, "ack", "acknowledge alerts")
         if isinstance(found, web.Response):
             return found
         session, alert_id = found
-        if "ack" not in session.principal.scopes:
-            return await self.case(request, "Your token cannot acknowledge alerts (it lacks the 'ack' scope).", 403)
         form = await request.post()
         by = session.principal.member or f"{session.principal.team.team_id} (team token)"
         try:
@@ -278,12 +281,10 @@ class Workspace:
                                  "acknowledged")
 
     async def draft(self, request: web.Request) -> web.Response:
-        found = await self._alert_of_case(request)
+        found = await self._alert_of_case(request, "decide", "record decisions")
         if isinstance(found, web.Response):
             return found
         session, alert_id = found
-        if "decide" not in session.principal.scopes:
-            return await self.case(request, "Your token cannot record decisions (it lacks the 'decide' scope).", 403)
         form = await request.post()
         try:
             body = DecisionDraft(outcome=str(form.get("outcome", "")), recommendation=str(form.get("recommendation", "")),
@@ -296,21 +297,17 @@ class Workspace:
         return await self._after(request, await self.review.draft(session.principal, alert_id, body), "drafted")
 
     async def sign_off(self, request: web.Request) -> web.Response:
-        found = await self._alert_of_case(request)
+        found = await self._alert_of_case(request, "decide", "record decisions")
         if isinstance(found, web.Response):
             return found
         session, alert_id = found
-        if "decide" not in session.principal.scopes:
-            return await self.case(request, "Your token cannot record decisions (it lacks the 'decide' scope).", 403)
         return await self._after(request, await self.review.sign_off(session.principal, alert_id), "decided")
 
     async def follow_up(self, request: web.Request) -> web.Response:
-        found = await self._alert_of_case(request)
+        found = await self._alert_of_case(request, "ack", "record follow-ups")
         if isinstance(found, web.Response):
             return found
         session, alert_id = found
-        if "ack" not in session.principal.scopes:
-            return await self.case(request, "Your token cannot record follow-ups (it lacks the 'ack' scope).", 403)
         form = await request.post()
         started = str(form.get("therapy_started", ""))
         try:
