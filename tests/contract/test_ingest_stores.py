@@ -4,8 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.ingest.adapters.lab_tokens import MongoLabTokens
 from services.ingest.adapters.result_store import MongoResultStore
-from tests.fakes.ingest import FakeResultStore
+from tests.fakes.ingest import FakeLabTokens, FakeResultStore
 
 
 @pytest.fixture
@@ -66,3 +67,15 @@ async def test_receipts_are_kept_per_message_and_listed_per_lab(results):
     assert [r["result_id"] for r in await results.receipts("LAB01")] == ["R-1", "R-0"]
     assert [r["result_id"] for r in await results.receipts("LAB01", "rejected")] == ["R-1"]
     assert [r["lab_id"] for r in await results.receipts_of("R-2")] == ["LAB02"]
+
+
+@pytest.fixture
+def lab_tokens(backend, db):
+    return FakeLabTokens() if backend == "fake" else MongoLabTokens(db)
+
+
+async def test_a_lab_token_names_its_lab_and_nothing_else(lab_tokens):
+    first, second = await lab_tokens.issue("LAB01", "host a"), await lab_tokens.issue("LAB02")
+    assert first != second
+    assert (await lab_tokens.lab_of(first), await lab_tokens.lab_of(second)) == ("LAB01", "LAB02")
+    assert await lab_tokens.lab_of(first + "x") is None and await lab_tokens.lab_of("") is None

@@ -12,9 +12,17 @@ from services.annotate.domain.knowledge import KnowledgeBase
 from services.annotate.domain.triage import RuleSet
 from services.common.oncotree import load_oncotree
 from services.notify.adapters.alert_store import MongoAlertStore, MongoCaseViews, MongoDeliveryStore, MongoStreamStore
+from services.notify.adapters.session_store import MongoSessionStore
 from services.notify.adapters.team_directory import MongoTeamDirectory
 from services.notify.domain.routing import Channel, Subscription, Team
-from tests.fakes.notify import FakeAlertStore, FakeCaseViews, FakeDeliveryStore, FakeStreamStore, FakeTeamDirectory
+from tests.fakes.notify import (
+    FakeAlertStore,
+    FakeCaseViews,
+    FakeDeliveryStore,
+    FakeSessionStore,
+    FakeStreamStore,
+    FakeTeamDirectory,
+)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 GENT = Team(team_id="mtb-gent", site_ids=frozenset({"HOSP-GENT"}), name="Gent",
@@ -259,3 +267,22 @@ async def test_network_memory_reads_the_alerts_of_a_tumour_type_and_their_decisi
     found, decisions = await views.network_memory("LUAD")
     assert [(a["_id"], a["case_id"], a["findings"][0]["gene"]) for a in found] == [("M1", "C-M1", "BRAF")]
     assert [(d["alert_id"], d["outcome"]) for d in decisions] == [("M1", "targeted_therapy")]
+
+
+# --- SessionStore ----------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def sessions(backend, db, faults):
+    return FakeSessionStore(faults) if backend == "fake" else MongoSessionStore(db)
+
+
+async def test_a_session_is_kept_by_its_hash_until_it_ends(sessions):
+    doc = {"_id": "a" * 64, "team_id": "mtb-gent", "member": "Dr. A", "scopes": ["read"], "csrf": "c",
+           "created_at": NOW, "expires_at": NOW + timedelta(hours=8)}
+    await sessions.create_session(doc)
+    stored = await sessions.get_session("a" * 64)
+    assert (stored["team_id"], stored["member"], stored["expires_at"]) == ("mtb-gent", "Dr. A", doc["expires_at"])
+    assert await sessions.get_session("b" * 64) is None
+    await sessions.end_session("a" * 64)
+    await sessions.end_session("a" * 64)  # ending twice is harmless
+    assert await sessions.get_session("a" * 64) is None
